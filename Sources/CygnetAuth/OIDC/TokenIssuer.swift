@@ -1,0 +1,69 @@
+import CygnetRuntime
+import Foundation
+import JWTKit
+
+/// The tokens of one successful grant, in the shape of an OAuth token response.
+public struct TokenResponse: Codable, Sendable {
+    public var access_token: String
+    public var token_type = "Bearer"
+    public var expires_in: Int64
+    public var refresh_token: String?
+    public var id_token: String?
+    public var scope: String
+}
+
+/// Makes access tokens (JWT), ID tokens (JWT) and refresh tokens (opaque, stored as digests) for a grant.
+struct TokenIssuer: Sendable {
+    let context: AuthContext
+
+    /// Audience every Cygnet service accepts besides the client itself.
+    static let serviceAudience = "cygnet"
+
+    func issue(for grant: Grant, account: Account?, includeIDToken: Bool, includeRefreshToken: Bool) async throws
+        -> TokenResponse
+    {
+        let now = AuthContext.now()
+        let settings = context.settings
+        let scopes = grant.scope.split(separator: " ").map(String.init)
+        let access = AccessTokenClaims(
+            issuer: context.issuer, subject: account?.id ?? grant.clientID,
+            audience: [grant.clientID, Self.serviceAudience],
+            expires: Date(timeIntervalSince1970: TimeInterval(now + settings.accessTokenLifetime.components.seconds)),
+            issuedAt: Date(timeIntervalSince1970: TimeInterval(now)), id: UUID().uuidString, scope: grant.scope,
+            clientID: grant.clientID, username: account?.username,
+            groups: scopes.contains("groups") ? account?.groups : nil, grantID: grant.id)
+        var response = TokenResponse(
+            access_token: try await context.keys.sign(access, type: "at+jwt"),
+            expires_in: settings.accessTokenLifetime.components.seconds, scope: grant.scope)
+        if includeIDToken, scopes.contains("openid"), let account {
+            response.id_token = try await context.keys.sign(idToken(for: grant, account: account, now: now))
+        }
+        if includeRefreshToken {
+            let refresh = SecretDigest.newSecret()
+            try await context.grants.createRefreshToken(
+                refresh, grantID: grant.id, now: now, expiresAt: now + settings.refreshTokenLifetime.components.seconds)
+            response.refresh_token = refresh
+        }
+        return response
+    }
+
+    /// Issues a new access token for a rotated refresh token (the replacement is already stored).
+    func refreshed(grant: Grant, account: Account, refreshToken: String) async throws -> TokenResponse {
+        var response = try await issue(for: grant, account: account, includeIDToken: false, includeRefreshToken: false)
+        response.refresh_token = refreshToken
+        return response
+    }
+
+    func idToken(for grant: Grant, account: Account, now: Int64) -> IDTokenClaims {
+        let scopes = Set(grant.scope.split(separator: " ").map(String.init))
+        return IDTokenClaims(
+            iss: .init(value: context.issuer), sub: .init(value: account.id), aud: .init(value: [grant.clientID]),
+            exp: .init(
+                value: Date(timeIntervalSince1970: TimeInterval(now + context.settings.idTokenLifetime.components.seconds))),
+            iat: .init(value: Date(timeIntervalSince1970: TimeInterval(now))), auth_time: grant.authTime,
+            nonce: grant.nonce, sid: grant.id, azp: grant.clientID, preferred_username: account.username,
+            name: scopes.contains("profile") ? account.displayName : nil,
+            email: scopes.contains("email") && !account.email.isEmpty ? account.email : nil,
+            groups: scopes.contains("groups") ? account.groups : nil)
+    }
+}
