@@ -123,6 +123,10 @@ struct AuthorizeController: Sendable {
             return nil
         }
         await context.throttle.recordSuccess(account: username)
+        if context.accounts.hasher.needsRehash(hash) {
+            // The configured cost went up since this password was stored; upgrade it while we know the password.
+            try? await context.accounts.setPassword(username: username, password: password)
+        }
         Counter(label: "cygnet_auth_logins_total", dimensions: [("result", "success")]).increment()
         context.logger.info("login", metadata: ["user": "\(username)"])
         return account

@@ -70,18 +70,22 @@ public struct GrantStore: Sendable {
             let digest = SecretDigest.hash(code)
             guard
                 let row = try await db.raw(
-                    "SELECT grant_id, redirect_uri, code_challenge, expires_at, used_at FROM auth_codes WHERE code_hash = \(bind: digest)"
+                    "SELECT grant_id, redirect_uri, code_challenge, expires_at FROM auth_codes WHERE code_hash = \(bind: digest)"
                 ).first()
             else { return .invalid }
             let grantID = try row.decode(column: "grant_id", as: String.self)
             guard let grant = try await Self.grant(id: grantID, in: db), grant.clientID == clientID else {
                 return .invalid
             }
-            if try row.decode(column: "used_at", as: Int64?.self) != nil {
+            // The conditional update, not the read above, decides who redeems the code: two concurrent
+            // PostgreSQL transactions may both have read used_at as NULL.
+            let claimed = try await db.raw(
+                "UPDATE auth_codes SET used_at = \(bind: now) WHERE code_hash = \(bind: digest) AND used_at IS NULL RETURNING code_hash"
+            ).first()
+            if claimed == nil {
                 try await Self.revoke(grantID: grantID, now: now, in: db)
                 return .reused
             }
-            try await db.raw("UPDATE auth_codes SET used_at = \(bind: now) WHERE code_hash = \(bind: digest)").run()
             guard try row.decode(column: "expires_at", as: Int64.self) > now else { return .expired }
             guard !grant.revoked else { return .invalid }
             return .redeemed(
@@ -115,19 +119,21 @@ public struct GrantStore: Sendable {
             let digest = SecretDigest.hash(token)
             guard
                 let row = try await db.raw(
-                    "SELECT grant_id, expires_at, used_at FROM auth_refresh_tokens WHERE token_hash = \(bind: digest)"
+                    "SELECT grant_id, expires_at FROM auth_refresh_tokens WHERE token_hash = \(bind: digest)"
                 ).first()
             else { return .invalid }
             let grantID = try row.decode(column: "grant_id", as: String.self)
             guard let grant = try await Self.grant(id: grantID, in: db), grant.clientID == clientID, !grant.revoked
             else { return .invalid }
-            if try row.decode(column: "used_at", as: Int64?.self) != nil {
+            guard try row.decode(column: "expires_at", as: Int64.self) > now else { return .invalid }
+            // As for codes: the conditional update decides, so two concurrent uses cannot both rotate.
+            let claimed = try await db.raw(
+                "UPDATE auth_refresh_tokens SET used_at = \(bind: now) WHERE token_hash = \(bind: digest) AND used_at IS NULL RETURNING token_hash"
+            ).first()
+            if claimed == nil {
                 try await Self.revoke(grantID: grantID, now: now, in: db)
                 return .reuseDetected
             }
-            guard try row.decode(column: "expires_at", as: Int64.self) > now else { return .invalid }
-            try await db.raw("UPDATE auth_refresh_tokens SET used_at = \(bind: now) WHERE token_hash = \(bind: digest)")
-                .run()
             try await Self.insertRefreshToken(replacement, grantID: grantID, now: now, expiresAt: expiresAt, in: db)
             return .rotated(grant)
         }
