@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import SQLKit
 import Testing
 
 /// An in-process cygnet-auth on a throwaway SQLite file, with cheap password hashing, one user and two clients.
@@ -32,8 +33,42 @@ struct AuthTestHarness {
         return (try ApplianceSettings(reading: reader), try AuthSettings(reading: reader))
     }
 
+    /// The databases to run the flow tests on: SQLite always, PostgreSQL when `CYGNET_TEST_POSTGRES_URL` is set.
+    static var databases: [String] {
+        ["sqlite"] + (ProcessInfo.processInfo.environment["CYGNET_TEST_POSTGRES_URL"].map { _ in ["postgres"] } ?? [])
+    }
+
     static func withServer<R: Sendable>(
-        extra: [String: String] = [:], _ body: @Sendable (any TestClientProtocol, AuthContext) async throws -> R
+        extra: [String: String] = [:], database: String = "sqlite",
+        _ body: @Sendable (any TestClientProtocol, AuthContext) async throws -> R
+    ) async throws -> R {
+        guard database == "postgres", let url = ProcessInfo.processInfo.environment["CYGNET_TEST_POSTGRES_URL"] else {
+            return try await withServerOn(extra: extra, body)
+        }
+        // Each run gets a schema of its own, dropped afterwards.
+        let schema = "cygnet_auth_test_" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        try await run("CREATE SCHEMA \(schema)", at: url)
+        let separator = url.contains("?") ? "&" : "?"
+        var settings = extra
+        settings["database.url"] = "\(url)\(separator)search_path=\(schema)"
+        let result: Result<R, any Error>
+        do {
+            result = .success(try await withServerOn(extra: settings, body))
+        } catch {
+            result = .failure(error)
+        }
+        try await run("DROP SCHEMA \(schema) CASCADE", at: url)
+        return try result.get()
+    }
+
+    private static func run(_ statement: String, at url: String) async throws {
+        try await SQLStore.withStore(.postgres(url: url), logger: Logger(label: "test")) { store in
+            try await store.read { db in try await db.raw(SQLQueryString(statement)).run() }
+        }
+    }
+
+    private static func withServerOn<R: Sendable>(
+        extra: [String: String], _ body: @Sendable (any TestClientProtocol, AuthContext) async throws -> R
     ) async throws -> R {
         let (appliance, settings) = try settings(extra: extra)
         defer { try? FileManager.default.removeItem(atPath: appliance.stateDirectory) }

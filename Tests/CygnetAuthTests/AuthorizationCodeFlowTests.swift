@@ -56,8 +56,9 @@ struct AuthorizationCodeFlowTests {
         return try await token(client, fields)
     }
 
-    @Test func publicClientGetsTokensRefreshesAndDetectsReplay() async throws {
-        try await AuthTestHarness.withServer { client, context in
+    @Test(arguments: AuthTestHarness.databases)
+    func publicClientGetsTokensRefreshesAndDetectsReplay(database: String) async throws {
+        try await AuthTestHarness.withServer(database: database) { client, context in
             var browser = ScriptedBrowser()
             let login = try await Self.login(client, browser: &browser)
             #expect(login.status == .seeOther)
@@ -91,8 +92,9 @@ struct AuthorizationCodeFlowTests {
         }
     }
 
-    @Test func reusedCodeRevokesTheTokensIssuedFromIt() async throws {
-        try await AuthTestHarness.withServer { client, _ in
+    @Test(arguments: AuthTestHarness.databases)
+    func reusedCodeRevokesTheTokensIssuedFromIt(database: String) async throws {
+        try await AuthTestHarness.withServer(database: database) { client, _ in
             var browser = ScriptedBrowser()
             let code = try #require(try await Self.login(client, browser: &browser).query["code"])
             let (first, tokens) = try await Self.exchange(client, code: code)

@@ -28,8 +28,9 @@ struct TokenEndpointsTests {
         return try #require(json["access_token"] as? String)
     }
 
-    @Test func adminClientCreatesAUserThroughTheAPI() async throws {
-        try await AuthTestHarness.withServer { client, context in
+    @Test(arguments: AuthTestHarness.databases)
+    func adminClientCreatesAUserThroughTheAPI(database: String) async throws {
+        try await AuthTestHarness.withServer(database: database) { client, context in
             let token = try await Self.adminToken(client)
             let created = try await client.execute(
                 uri: "/auth/admin/users", method: .post,
