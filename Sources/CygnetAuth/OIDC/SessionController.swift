@@ -38,7 +38,7 @@ struct SessionController: Sendable {
 
     func logout(_ request: Request, form: FormParameters) async throws -> Response {
         let hint = try form.value("id_token_hint")
-        let hintClaims = try await hint.asyncMap { try? await context.keys.verify($0, as: ExpiredIDToken.self) } ?? nil
+        let hintClaims = await hint.asyncMap { try? await context.keys.verify($0, as: ExpiredIDToken.self) } ?? nil
         if hint != nil, hintClaims == nil || hintClaims?.iss != context.issuer {
             return pages.message(
                 title: "Sign-out link not accepted", text: "The application sent an id_token_hint Cygnet did not issue.",

@@ -1,0 +1,3 @@
+import CygnetCLI
+
+await CygnetCommand.main()
