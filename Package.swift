@@ -100,8 +100,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "cygnet-auth",
-            dependencies: ["CygnetRuntime", "CygnetAuth",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "CygnetRuntime", "CygnetAuth",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -15,6 +15,9 @@ struct CygnetAuthCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The appliance configuration file (YAML), e.g. /var/lib/cygnet/cygnet.yaml.")
     var config: String?
 
+    @Flag(help: "Stop when the process that started this one exits (used by 'cygnet up').")
+    var exitWithParent = false
+
     func run() async throws {
         let reader = try await ConfigurationLoader.load(file: config)
         let appliance = try ApplianceSettings(reading: reader)
@@ -24,6 +27,7 @@ struct CygnetAuthCommand: AsyncParsableCommand {
         let observability = Observability()
         observability.bootstrapMetrics()
         try await AuthServer.run(
-            appliance: appliance, settings: settings, observability: observability, logger: Logger(label: "cygnet-auth"))
+            appliance: appliance, settings: settings, observability: observability,
+            extraServices: exitWithParent ? [ParentWatch()] : [], logger: Logger(label: "cygnet-auth"))
     }
 }

@@ -168,6 +168,17 @@ struct AuthorizationCodeFlowTests {
         }
     }
 
+    @Test func accountPageSignsInWithoutAnApplication() async throws {
+        try await AuthTestHarness.withServer { client, _ in
+            var browser = ScriptedBrowser()
+            let (status, query, _) = try await Self.login(client, browser: &browser, uri: "/auth/")
+            #expect(status == .seeOther)
+            #expect(query.isEmpty)
+            let page = try await client.execute(uri: "/auth/", method: .get, headers: browser.cookieHeader)
+            #expect(String(buffer: page.body).contains("You are signed in as Ada Lovelace (ada)"))
+        }
+    }
+
     @Test func unknownClientGetsAnErrorPage() async throws {
         try await AuthTestHarness.withServer { client, _ in
             let response = try await client.execute(

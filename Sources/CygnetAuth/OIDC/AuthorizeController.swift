@@ -56,16 +56,19 @@ struct AuthorizeController: Sendable {
         return loginPage(authorization, request: request, username: authorization.loginHint ?? "", error: nil)
     }
 
+    /// The login form; without an authorization request it signs in to cygnet-auth's own account page.
     func loginPage(
-        _ authorization: AuthorizationRequest, request: Request, username: String, error: String?,
+        _ authorization: AuthorizationRequest?, request: Request, username: String, error: String?,
         status: HTTPResponse.Status = .ok
     ) -> Response {
         let csrf = BrowserCookies.csrfToken(in: request)
         var headers: HTTPFields = [:]
         if csrf.isNew { headers[.setCookie] = cookies.csrfCookie(csrf.token).description }
         var values: [String: Any] = [
-            "title": "Sign in", "action": "login", "clientName": authorization.client.name,
-            "fields": authorization.formFields.map { ["name": $0.name, "value": $0.value] },
+            "title": "Sign in", "action": "login",
+            "purpose": authorization.map { "\($0.client.name) asks you to sign in." }
+                ?? "Sign in to see your Cygnet account.",
+            "fields": (authorization?.formFields ?? []).map { ["name": $0.name, "value": $0.value] },
             "csrfToken": csrf.token,
         ]
         if !username.isEmpty { values["username"] = username }
@@ -75,10 +78,12 @@ struct AuthorizeController: Sendable {
 
     func login(request: Request, requestContext: AuthRequestContext) async throws -> Response {
         let form = try await FormParameters.body(of: request, limit: context.settings.maximumRequestBytes)
-        let authorization: AuthorizationRequest
-        switch try await validated(form) {
-        case .failure(let refusal): return refusalResponse(refusal)
-        case .success(let value): authorization = value
+        var authorization: AuthorizationRequest?
+        if (try? form.value("client_id")) != nil {
+            switch try await validated(form) {
+            case .failure(let refusal): return refusalResponse(refusal)
+            case .success(let value): authorization = value
+            }
         }
         let username = ((try? form.value("username")) ?? nil)?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
         let password = ((try? form.value("password")) ?? nil) ?? ""
@@ -106,7 +111,12 @@ struct AuthorizeController: Sendable {
         try await context.sessions.create(
             id: sessionID, userID: account.id, authTime: now,
             expiresAt: now + context.settings.loginSessionLifetime.components.seconds)
-        var response = try await issueCode(authorization, account: account, authTime: now, status: .seeOther)
+        var response =
+            if let authorization {
+                try await issueCode(authorization, account: account, authTime: now, status: .seeOther)
+            } else {
+                Response(status: .seeOther, headers: [.location: "/auth/", .cacheControl: "no-store"])
+            }
         response.setCookie(cookies.sessionCookie(sessionID, lifetime: context.settings.loginSessionLifetime))
         return response
     }

@@ -24,15 +24,18 @@ struct SessionController: Sendable {
             let session = try await context.sessions.find(id: sessionID, now: AuthContext.now()),
             let account = try await context.accounts.users.find(id: session.userID)
         else {
-            return pages.message(
-                title: "Cygnet sign-in", text: "You are not signed in.",
-                hint: "Open the application you want to use; it will bring you here to sign in.")
+            return AuthorizeController(context: context, pages: pages).loginPage(
+                nil, request: request, username: "", error: nil)
         }
         let csrf = BrowserCookies.csrfToken(in: request)
         var headers: HTTPFields = [:]
         if csrf.isNew { headers[.setCookie] = cookies.csrfCookie(csrf.token).description }
+        let role = account.isAdmin ? " You are an administrator: manage people with 'cygnet users' on the server." : ""
+        let groups = account.groups.isEmpty ? "" : " Your groups: \(account.groups.joined(separator: ", "))."
         return pages.message(
-            title: "Cygnet sign-in", text: "You are signed in as \(account.username).",
+            title: "Your Cygnet account",
+            text: "You are signed in as \(account.displayName.isEmpty ? account.username : account.displayName) (\(account.username)).\(groups)\(role)",
+            hint: "Notebooks, files and software arrive here with the next parts of Cygnet (see the README).",
             signOutAction: "logout", csrfToken: csrf.token, headers: headers)
     }
 

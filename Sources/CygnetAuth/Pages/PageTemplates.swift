@@ -37,7 +37,7 @@ enum PageTemplates {
     static let login = """
         {{> layout-head}}
         <h1>Sign in to Cygnet</h1>
-        <p class="muted">{{clientName}} asks you to sign in.</p>
+        <p class="muted">{{purpose}}</p>
         {{#error}}<div class="error" role="alert" id="login-error">{{error}}</div>{{/error}}
         <form method="post" action="{{action}}">
         {{#fields}}<input type="hidden" name="{{name}}" value="{{value}}">

@@ -3,7 +3,7 @@ import Foundation
 public import Hummingbird
 public import Logging
 import SQLKit
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Assembles cygnet-auth: every endpoint under `/auth`, health and metrics, and the maintenance task that rotates
 /// keys and purges expired codes and tokens.
@@ -38,16 +38,17 @@ public enum AuthServer {
     }
 
     /// Runs cygnet-auth until SIGTERM or SIGINT; then stops accepting requests and drains.
-    public static func run(appliance: ApplianceSettings, settings: AuthSettings, observability: Observability, logger: Logger)
-        async throws
-    {
+    public static func run(
+        appliance: ApplianceSettings, settings: AuthSettings, observability: Observability,
+        extraServices: [any Service] = [], logger: Logger
+    ) async throws {
         try await SQLStore.withStore(appliance.database, logger: logger) { store in
             let context = AuthContext(appliance: appliance, settings: settings, store: store, logger: logger)
             try await prepare(context: context, store: store)
             let app = Application(
                 router: try router(context: context, observability: observability, store: store),
                 configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "cygnet-auth"),
-                services: [AuthMaintenance(context: context)],
+                services: [AuthMaintenance(context: context)] + extraServices,
                 logger: logger)
             logger.info("cygnet-auth listening", metadata: ["issuer": "\(context.issuer)", "port": "\(settings.port)"])
             try await app.runService()

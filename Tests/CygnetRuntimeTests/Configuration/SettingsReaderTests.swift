@@ -4,6 +4,7 @@ import Testing
 
 @Suite("Configuration: YAML, environment overrides, validation messages")
 struct SettingsReaderTests {
+    @discardableResult
     static func withFile<R>(_ yaml: String, _ body: (String) async throws -> R) async throws -> R {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("cygnet-\(UUID()).yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
