@@ -62,8 +62,9 @@ struct AuthMaintenance: Service {
 
     func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            // The hour-long wait must end on SIGTERM; otherwise the service group waits for it before exiting.
             do {
-                try await Task.sleep(for: .seconds(3600))
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
             } catch {
                 return
             }

@@ -16,7 +16,7 @@ public struct ParentWatch: Service {
     public func run() async throws {
         while !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: interval)
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
                 return
             }
