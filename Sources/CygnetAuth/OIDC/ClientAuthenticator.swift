@@ -4,7 +4,7 @@ import Hummingbird
 /// Identifies the client calling a back-channel endpoint: `client_secret_basic`, `client_secret_post`, or a public
 /// client naming itself with `client_id` (allowed only where the endpoint permits it).
 struct ClientAuthenticator: Sendable {
-    let clients: ClientStore
+    let clients: ClientDirectory
 
     func authenticate(_ request: Request, form: FormParameters, allowPublic: Bool) async throws -> RegisteredClient {
         let (clientID, secret) = try credentials(request, form: form)

@@ -9,7 +9,7 @@ import Metrics
 struct TokenController: Sendable {
     let context: AuthContext
     var issuer: TokenIssuer { TokenIssuer(context: context) }
-    var authenticator: ClientAuthenticator { ClientAuthenticator(clients: context.clients) }
+    var authenticator: ClientAuthenticator { ClientAuthenticator(clients: context.clientDirectory) }
 
     func addRoutes(to group: RouterGroup<AuthRequestContext>) {
         group.post("token") { request, _ in
@@ -70,14 +70,17 @@ struct TokenController: Sendable {
         case .reuseDetected:
             context.logger.warning("refresh token replayed; token family revoked", metadata: ["client": "\(client.id)"])
             throw OAuthError.invalidGrant("the refresh token was already used; this sign-in has been revoked")
-        case .rotated(let grant):
+        case .rotated(let grant, let account):
             if let requested = try form.value("scope") {
                 let granted = Set(grant.scope.split(separator: " "))
                 guard requested.split(separator: " ").allSatisfy(granted.contains) else {
                     throw OAuthError.invalidScope("a refresh cannot add scopes that were not granted")
                 }
             }
-            let account = try await liveAccount(grant)
+            guard let account, !account.isDisabled else {
+                try await context.grants.revoke(grantID: grant.id, now: AuthContext.now())
+                throw OAuthError.invalidGrant("the account of this sign-in is disabled or no longer exists")
+            }
             return try await issuer.refreshed(grant: grant, account: account, refreshToken: replacement)
         }
     }

@@ -8,7 +8,7 @@ import Hummingbird
 struct TokenInformationController: Sendable {
     let context: AuthContext
     var checker: AccessTokenChecker { AccessTokenChecker(context: context) }
-    var authenticator: ClientAuthenticator { ClientAuthenticator(clients: context.clients) }
+    var authenticator: ClientAuthenticator { ClientAuthenticator(clients: context.clientDirectory) }
 
     func addRoutes(to group: RouterGroup<AuthRequestContext>) {
         group.get("userinfo") { request, _ in try await userinfo(request, form: nil) }

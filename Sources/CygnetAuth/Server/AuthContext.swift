@@ -8,6 +8,8 @@ public struct AuthContext: Sendable {
     public let settings: AuthSettings
     public let accounts: AccountService
     public let clients: ClientStore
+    /// Cached client lookups for the endpoints; `clients` for changes.
+    public let clientDirectory: ClientDirectory
     public let grants: GrantStore
     public let sessions: LoginSessionStore
     public let keys: SigningKeyRing
@@ -21,6 +23,7 @@ public struct AuthContext: Sendable {
         self.settings = settings
         accounts = AccountService(store: store, hasher: PasswordHasher(parameters: settings.passwordHashing))
         clients = ClientStore(store: store)
+        clientDirectory = ClientDirectory(store: clients)
         grants = GrantStore(store: store)
         sessions = LoginSessionStore(store: store)
         keys = SigningKeyRing(

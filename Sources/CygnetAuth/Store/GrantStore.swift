@@ -15,7 +15,7 @@ public struct Grant: Sendable, Equatable {
 
 /// What happened to a presented refresh token.
 public enum RefreshOutcome: Sendable, Equatable {
-    case rotated(Grant)
+    case rotated(Grant, Account?)
     /// The token had been used already: a copy is in someone else's hands, so the whole family was revoked.
     case reuseDetected
     case invalid
@@ -111,33 +111,53 @@ public struct GrantStore: Sendable {
         ).run()
     }
 
-    /// Uses `token` once: stores `replacement` in its place and returns the grant, or detects a replay.
+    /// Uses `token` once: stores `replacement` in its place and returns the grant with its account (nil for a
+    /// deleted one), or detects a replay. The happy path is four statements in one transaction, because it is
+    /// the hottest path of the service.
     public func rotateRefreshToken(
         _ token: String, clientID: String, replacement: String, now: Int64, expiresAt: Int64
     ) async throws -> RefreshOutcome {
-        try await store.transaction { db in
-            let digest = SecretDigest.hash(token)
-            guard
-                let row = try await db.raw(
-                    "SELECT grant_id, expires_at FROM auth_refresh_tokens WHERE token_hash = \(bind: digest)"
-                ).first()
-            else { return .invalid }
-            let grantID = try row.decode(column: "grant_id", as: String.self)
-            guard let grant = try await Self.grant(id: grantID, in: db), grant.clientID == clientID, !grant.revoked
-            else { return .invalid }
-            guard try row.decode(column: "expires_at", as: Int64.self) > now else { return .invalid }
-            // As for codes: the conditional update decides, so two concurrent uses cannot both rotate.
-            let claimed = try await db.raw(
-                "UPDATE auth_refresh_tokens SET used_at = \(bind: now) WHERE token_hash = \(bind: digest) AND used_at IS NULL RETURNING token_hash"
-            ).first()
-            if claimed == nil {
+        do {
+            return try await store.transaction { db in
+                let digest = SecretDigest.hash(token)
+                // The conditional update decides, so two concurrent uses cannot both rotate.
+                if let claimed = try await db.raw(
+                    """
+                    UPDATE auth_refresh_tokens SET used_at = \(bind: now)
+                    WHERE token_hash = \(bind: digest) AND used_at IS NULL AND expires_at > \(bind: now)
+                    RETURNING grant_id
+                    """
+                ).first() {
+                    let grantID = try claimed.decode(column: "grant_id", as: String.self)
+                    guard let grant = try await Self.grant(id: grantID, in: db), grant.clientID == clientID,
+                        !grant.revoked
+                    else { throw RefreshRefused() }
+                    let account = try await grant.userID.asyncMap { userID in
+                        try await UserStore.accounts(where: "id", equals: userID, in: db).first
+                    } ?? nil
+                    try await Self.insertRefreshToken(
+                        replacement, grantID: grantID, now: now, expiresAt: expiresAt, in: db)
+                    return .rotated(grant, account)
+                }
+                guard
+                    let row = try await db.raw(
+                        "SELECT grant_id, used_at FROM auth_refresh_tokens WHERE token_hash = \(bind: digest)"
+                    ).first(), try row.decode(column: "used_at", as: Int64?.self) != nil
+                else { return .invalid }
+                let grantID = try row.decode(column: "grant_id", as: String.self)
+                guard let grant = try await Self.grant(id: grantID, in: db), grant.clientID == clientID else {
+                    return .invalid
+                }
                 try await Self.revoke(grantID: grantID, now: now, in: db)
                 return .reuseDetected
             }
-            try await Self.insertRefreshToken(replacement, grantID: grantID, now: now, expiresAt: expiresAt, in: db)
-            return .rotated(grant)
+        } catch is RefreshRefused {
+            return .invalid
         }
     }
+
+    /// Rolls back a claimed refresh token presented by the wrong client or for a revoked grant.
+    private struct RefreshRefused: Error {}
 
     /// The grant a refresh token belongs to, if the token is live (for revocation and introspection).
     public func grantOfRefreshToken(_ token: String, now: Int64) async throws -> Grant? {
