@@ -27,11 +27,15 @@ public struct FormParameters: Sendable {
         guard type.lowercased().hasPrefix("application/x-www-form-urlencoded") else {
             throw OAuthError.invalidRequest("send the parameters as application/x-www-form-urlencoded")
         }
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw HTTPError(.contentTooLarge, message: "the request body is larger than \(limit) bytes")
+        let tooLarge = OAuthError(
+            "invalid_request", "the request body is larger than \(limit) bytes", status: .contentTooLarge)
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            return FormParameters(encoded: Substring(String(buffer: buffer)))
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw tooLarge
         }
-        let buffer = try await request.body.collect(upTo: limit)
-        return FormParameters(encoded: Substring(String(buffer: buffer)))
     }
 
     /// The value of `name`; empty values count as absent. Throws `invalid_request` if it was sent twice.

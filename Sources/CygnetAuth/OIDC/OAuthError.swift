@@ -37,6 +37,8 @@ public struct OAuthError: Error, HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
         if let challenge { headers[.wwwAuthenticate] = challenge }
+        // The rest of an oversized body is never read; closing tells the client to stop sending it.
+        if status == .contentTooLarge { headers[.connection] = "close" }
         let data = (try? JSONSerialization.data(
             withJSONObject: ["error": error, "error_description": description], options: [.sortedKeys])) ?? Data()
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
