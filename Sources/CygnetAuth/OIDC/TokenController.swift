@@ -10,6 +10,11 @@ struct TokenController: Sendable {
     let context: AuthContext
     var issuer: TokenIssuer { TokenIssuer(context: context) }
     var authenticator: ClientAuthenticator { ClientAuthenticator(clients: context.clientDirectory) }
+    /// Made once: looking a metric up by label on every request showed in the refresh benchmark.
+    let issuedCounters = Dictionary(
+        uniqueKeysWithValues: ["authorization_code", "refresh_token", "client_credentials"].map {
+            ($0, Counter(label: "cygnet_auth_tokens_issued_total", dimensions: [("grant_type", $0)]))
+        })
 
     func addRoutes(to group: RouterGroup<AuthRequestContext>) {
         group.post("token") { request, _ in
@@ -23,7 +28,7 @@ struct TokenController: Sendable {
             case "client_credentials": tokens = try await clientCredentials(form, client: client)
             default: throw OAuthError("unsupported_grant_type", "grant_type '\(grantType)' is not supported")
             }
-            Counter(label: "cygnet_auth_tokens_issued_total", dimensions: [("grant_type", grantType)]).increment()
+            issuedCounters[grantType]?.increment()
             return try Self.json(tokens)
         }
     }

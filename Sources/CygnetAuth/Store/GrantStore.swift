@@ -112,52 +112,76 @@ public struct GrantStore: Sendable {
     }
 
     /// Uses `token` once: stores `replacement` in its place and returns the grant with its account (nil for a
-    /// deleted one), or detects a replay. The happy path is four statements in one transaction, because it is
-    /// the hottest path of the service.
+    /// deleted one), or detects a replay.
+    ///
+    /// This is the hottest path of the service, so it is three statements and no explicit transaction: the
+    /// conditional update alone decides who may rotate (two concurrent uses cannot both win), and a crash between
+    /// the update and the insert only costs that client a new sign-in, never a token it should not have.
     public func rotateRefreshToken(
         _ token: String, clientID: String, replacement: String, now: Int64, expiresAt: Int64
     ) async throws -> RefreshOutcome {
-        do {
-            return try await store.transaction { db in
-                let digest = SecretDigest.hash(token)
-                // The conditional update decides, so two concurrent uses cannot both rotate.
-                if let claimed = try await db.raw(
-                    """
-                    UPDATE auth_refresh_tokens SET used_at = \(bind: now)
-                    WHERE token_hash = \(bind: digest) AND used_at IS NULL AND expires_at > \(bind: now)
-                    RETURNING grant_id
-                    """
-                ).first() {
-                    let grantID = try claimed.decode(column: "grant_id", as: String.self)
-                    guard let grant = try await Self.grant(id: grantID, in: db), grant.clientID == clientID,
-                        !grant.revoked
-                    else { throw RefreshRefused() }
-                    let account = try await grant.userID.asyncMap { userID in
-                        try await UserStore.accounts(where: "id", equals: userID, in: db).first
-                    } ?? nil
-                    try await Self.insertRefreshToken(
-                        replacement, grantID: grantID, now: now, expiresAt: expiresAt, in: db)
-                    return .rotated(grant, account)
-                }
-                guard
-                    let row = try await db.raw(
-                        "SELECT grant_id, used_at FROM auth_refresh_tokens WHERE token_hash = \(bind: digest)"
-                    ).first(), try row.decode(column: "used_at", as: Int64?.self) != nil
+        try await store.read { db in
+            let digest = SecretDigest.hash(token)
+            if let claimed = try await db.raw(
+                """
+                UPDATE auth_refresh_tokens SET used_at = \(bind: now)
+                WHERE token_hash = \(bind: digest) AND used_at IS NULL AND expires_at > \(bind: now)
+                RETURNING grant_id
+                """
+            ).first() {
+                let grantID = try claimed.decode(column: "grant_id", as: String.self)
+                guard let (grant, account) = try await Self.grantWithAccount(id: grantID, in: db),
+                    grant.clientID == clientID, !grant.revoked
                 else { return .invalid }
-                let grantID = try row.decode(column: "grant_id", as: String.self)
-                guard let grant = try await Self.grant(id: grantID, in: db), grant.clientID == clientID else {
-                    return .invalid
-                }
-                try await Self.revoke(grantID: grantID, now: now, in: db)
-                return .reuseDetected
+                try await Self.insertRefreshToken(replacement, grantID: grantID, now: now, expiresAt: expiresAt, in: db)
+                return .rotated(grant, account)
             }
-        } catch is RefreshRefused {
-            return .invalid
+            guard
+                let row = try await db.raw(
+                    "SELECT grant_id, used_at FROM auth_refresh_tokens WHERE token_hash = \(bind: digest)"
+                ).first(), try row.decode(column: "used_at", as: Int64?.self) != nil
+            else { return .invalid }
+            let grantID = try row.decode(column: "grant_id", as: String.self)
+            guard let grant = try await Self.grant(id: grantID, in: db), grant.clientID == clientID else {
+                return .invalid
+            }
+            try await Self.revoke(grantID: grantID, now: now, in: db)
+            return .reuseDetected
         }
     }
 
-    /// Rolls back a claimed refresh token presented by the wrong client or for a revoked grant.
-    private struct RefreshRefused: Error {}
+    /// A grant and its account (with groups) in one query.
+    static func grantWithAccount(id: String, in db: any SQLDatabase) async throws -> (Grant, Account?)? {
+        let rows = try await db.raw(
+            """
+            SELECT g.user_id, g.client_id, g.scope, g.nonce, g.auth_time, g.revoked_at,
+                   u.username, u.display_name, u.email, u.disabled, u.is_admin, u.created_at, m.group_name
+            FROM auth_grants g
+            LEFT JOIN auth_users u ON u.id = g.user_id
+            LEFT JOIN auth_group_members m ON m.user_id = u.id
+            WHERE g.id = \(bind: id) ORDER BY m.group_name
+            """
+        ).all()
+        guard let first = rows.first else { return nil }
+        let userID = try first.decode(column: "user_id", as: String?.self)
+        let grant = Grant(
+            id: id, userID: userID, clientID: try first.decode(column: "client_id", as: String.self),
+            scope: try first.decode(column: "scope", as: String.self),
+            nonce: try first.decode(column: "nonce", as: String?.self),
+            authTime: try first.decode(column: "auth_time", as: Int64.self),
+            revoked: try first.decode(column: "revoked_at", as: Int64?.self) != nil)
+        guard let userID, let username = try first.decode(column: "username", as: String?.self) else {
+            return (grant, nil)
+        }
+        let account = Account(
+            id: userID, username: username, displayName: try first.decode(column: "display_name", as: String.self),
+            email: try first.decode(column: "email", as: String.self),
+            isDisabled: try first.decode(column: "disabled", as: Bool.self),
+            isAdmin: try first.decode(column: "is_admin", as: Bool.self),
+            groups: try rows.compactMap { try $0.decode(column: "group_name", as: String?.self) },
+            createdAt: try first.decode(column: "created_at", as: Int64.self))
+        return (grant, account)
+    }
 
     /// The grant a refresh token belongs to, if the token is live (for revocation and introspection).
     public func grantOfRefreshToken(_ token: String, now: Int64) async throws -> Grant? {
