@@ -26,7 +26,7 @@ struct AuthorizeController: Sendable {
 
     func validated(_ parameters: FormParameters) async throws -> Result<AuthorizationRequest, AuthorizationRefusal> {
         let client = try await (try? parameters.value("client_id")).flatMap { $0 }.asyncMap {
-            try await context.clientDirectory.find(id: $0)
+            try await context.clients.find(id: $0)
         }
         do {
             return .success(try AuthorizationRequestValidator.validate(parameters, client: client ?? nil))

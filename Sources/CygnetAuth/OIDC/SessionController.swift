@@ -51,7 +51,7 @@ struct SessionController: Sendable {
         let postLogout = try form.value("post_logout_redirect_uri")
         var target: String?
         if let postLogout {
-            guard let clientID, let client = try await context.clientDirectory.find(id: clientID),
+            guard let clientID, let client = try await context.clients.find(id: clientID),
                 client.postLogoutRedirectURIs.contains(postLogout)
             else {
                 return pages.message(

@@ -1,7 +1,8 @@
-/// Registered clients as the token endpoint sees them: a read-through cache over `ClientStore`, because every
-/// token request authenticates its client and clients change rarely. An entry is trusted for `lifetime`; a client
-/// removed with `cygnet clients remove` (another process) is refused at most that long after. Unknown ids are not
-/// cached, so a client just added works at once.
+/// Registered clients as the back-channel endpoints (token, revoke, introspect) see them: a read-through cache
+/// over `ClientStore`, because every token request authenticates its client and clients change rarely. An entry
+/// is trusted for `lifetime`. Removing a client (`cygnet clients remove`, another process) revokes its grants at
+/// once, so its refresh tokens stop working; only new client-credentials tokens remain possible for up to
+/// `lifetime`. Browser paths (authorize, logout) read the store directly. Unknown ids are not cached.
 public actor ClientDirectory {
     private let store: ClientStore
     private let lifetime: Duration
