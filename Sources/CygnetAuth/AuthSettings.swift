@@ -55,7 +55,8 @@ public struct AuthSettings: Sendable {
             accountFailures: try settings.int("auth.throttle.account_failures", default: 5, range: 1...1000),
             addressFailures: try settings.int("auth.throttle.address_failures", default: 30, range: 1...100_000),
             window: try settings.duration("auth.throttle.window", default: minute * 15, range: .seconds(1)...(day)),
-            firstLock: try settings.duration("auth.throttle.first_lock", default: .seconds(30), range: .seconds(1)...(day)),
+            firstLock: try settings.duration(
+                "auth.throttle.first_lock", default: .seconds(30), range: .seconds(1)...(day)),
             maximumLock: try settings.duration(
                 "auth.throttle.maximum_lock", default: minute * 15, range: .seconds(1)...(day)))
         maximumRequestBytes = try settings.int(

@@ -10,7 +10,9 @@ struct CygnetAuthCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cygnet-auth",
         abstract: "Run Cygnet's sign-in service (accounts, login page and tokens for the other services).",
-        discussion: "Normally started for you by 'cygnet up'. Settings come from the configuration file and from CYGNET_… environment variables.")
+        discussion:
+            "Normally started for you by 'cygnet up'. Settings come from the configuration file and from CYGNET_… environment variables."
+    )
 
     @Option(name: .long, help: "The appliance configuration file (YAML), e.g. /var/lib/cygnet/cygnet.yaml.")
     var config: String?

@@ -81,7 +81,8 @@ struct AuthTestHarness {
             let context = AuthContext(appliance: appliance, settings: settings, store: store, logger: logger)
             try await AuthServer.prepare(context: context, store: store)
             _ = try await context.accounts.add(
-                NewAccount(username: "ada", displayName: "Ada Lovelace", email: "ada@example.org", password: password,
+                NewAccount(
+                    username: "ada", displayName: "Ada Lovelace", email: "ada@example.org", password: password,
                     groups: ["physics-1"]))
             let app = Application(
                 router: try AuthServer.router(context: context, observability: Observability(), store: store))

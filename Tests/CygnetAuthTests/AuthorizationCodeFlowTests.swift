@@ -2,8 +2,8 @@ import CygnetAuth
 import CygnetRuntime
 import Foundation
 import Hummingbird
-import JWTKit
 import HummingbirdTesting
+import JWTKit
 import Testing
 
 @Suite("Authorization code flow, in process")
@@ -12,7 +12,8 @@ struct AuthorizationCodeFlowTests {
 
     static func authorizeURI(client: String = AuthTestHarness.publicClient, extra: String = "") -> String {
         let challenge = PKCE.challenge(for: verifier)
-        return "/auth/authorize?response_type=code&client_id=\(client)&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcallback"
+        return
+            "/auth/authorize?response_type=code&client_id=\(client)&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcallback"
             + "&scope=openid%20profile%20groups%20offline_access&state=s1&nonce=n1&code_challenge=\(challenge)&code_challenge_method=S256"
             + extra
     }
@@ -41,7 +42,8 @@ struct AuthorizationCodeFlowTests {
     ) {
         let response = try await client.execute(
             uri: "/auth/token", method: .post, headers: ScriptedBrowser.formHeaders, body: ScriptedBrowser.form(fields))
-        let json = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any] ?? [:]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any] ?? [:]
         return (response.status, json)
     }
 
@@ -148,7 +150,8 @@ struct AuthorizationCodeFlowTests {
         try await AuthTestHarness.withServer { client, _ in
             let encoded = uri.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             let response = try await client.execute(
-                uri: "/auth/authorize?response_type=code&client_id=\(AuthTestHarness.publicClient)&redirect_uri=\(encoded)",
+                uri:
+                    "/auth/authorize?response_type=code&client_id=\(AuthTestHarness.publicClient)&redirect_uri=\(encoded)",
                 method: .get)
             #expect(response.status == .badRequest)
             #expect(response.headers[.location] == nil)
@@ -182,7 +185,8 @@ struct AuthorizationCodeFlowTests {
     @Test func unknownClientGetsAnErrorPage() async throws {
         try await AuthTestHarness.withServer { client, _ in
             let response = try await client.execute(
-                uri: "/auth/authorize?response_type=code&client_id=nobody&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcallback",
+                uri:
+                    "/auth/authorize?response_type=code&client_id=nobody&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcallback",
                 method: .get)
             #expect(response.status == .badRequest)
             #expect(response.headers[.location] == nil)
@@ -191,13 +195,15 @@ struct AuthorizationCodeFlowTests {
 
     @Test func publicClientWithoutPKCEOrWithPlainIsSentBackAnError() async throws {
         try await AuthTestHarness.withServer { client, _ in
-            let base = "/auth/authorize?response_type=code&client_id=\(AuthTestHarness.publicClient)"
+            let base =
+                "/auth/authorize?response_type=code&client_id=\(AuthTestHarness.publicClient)"
                 + "&redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fcallback&state=s"
             let missing = try await client.execute(uri: base, method: .get)
             #expect(missing.status == .found)
             #expect(ScriptedBrowser.query(of: missing.headers[.location] ?? "")["error"] == "invalid_request")
             let plain = try await client.execute(
-                uri: base + "&code_challenge=\(String(repeating: "a", count: 43))&code_challenge_method=plain", method: .get)
+                uri: base + "&code_challenge=\(String(repeating: "a", count: 43))&code_challenge_method=plain",
+                method: .get)
             #expect(ScriptedBrowser.query(of: plain.headers[.location] ?? "")["error"] == "invalid_request")
         }
     }
@@ -233,7 +239,8 @@ struct AuthorizationCodeFlowTests {
             fields["username"] = "ada"
             fields["password"] = AuthTestHarness.password
             let response = try await client.execute(
-                uri: "/auth/login", method: .post, headers: ScriptedBrowser.formHeaders, body: ScriptedBrowser.form(fields))
+                uri: "/auth/login", method: .post, headers: ScriptedBrowser.formHeaders,
+                body: ScriptedBrowser.form(fields))
             #expect(response.status == .forbidden)
             #expect(response.headers[.location] == nil)
         }

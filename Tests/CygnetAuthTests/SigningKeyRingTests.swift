@@ -50,7 +50,9 @@ struct SigningKeyRingTests {
 
             try await restarted.refresh(now: start + 1600)
             #expect(try await Self.keyIDs(restarted).count == 1, "the old key retires after the overlap")
-            await #expect(throws: (any Error).self) { _ = try await restarted.verify(oldToken, as: AccessTokenClaims.self) }
+            await #expect(throws: (any Error).self) {
+                _ = try await restarted.verify(oldToken, as: AccessTokenClaims.self)
+            }
         }
     }
 }

@@ -9,14 +9,18 @@ import Testing
 struct TokenEndpointsTests {
     static let basic: HTTPFields = [
         .contentType: "application/x-www-form-urlencoded",
-        .authorization: "Basic " + Data("\(AuthTestHarness.confidentialClient):\(AuthTestHarness.secret)".utf8)
+        .authorization: "Basic "
+            + Data("\(AuthTestHarness.confidentialClient):\(AuthTestHarness.secret)".utf8)
             .base64EncodedString(),
     ]
 
-    static func post(_ client: any TestClientProtocol, _ uri: String, _ fields: [String: String], headers: HTTPFields = basic)
+    static func post(
+        _ client: any TestClientProtocol, _ uri: String, _ fields: [String: String], headers: HTTPFields = basic
+    )
         async throws -> (HTTPResponse.Status, [String: Any])
     {
-        let response = try await client.execute(uri: uri, method: .post, headers: headers, body: ScriptedBrowser.form(fields))
+        let response = try await client.execute(
+            uri: uri, method: .post, headers: headers, body: ScriptedBrowser.form(fields))
         let json = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))) as? [String: Any]
         return (response.status, json ?? [:])
     }
@@ -53,7 +57,8 @@ struct TokenEndpointsTests {
         try await AuthTestHarness.withServer { client, _ in
             let none = try await client.execute(uri: "/auth/admin/users", method: .get)
             #expect(none.status == .unauthorized)
-            let (_, plain) = try await Self.post(client, "/auth/token", ["grant_type": "client_credentials", "scope": "profile"])
+            let (_, plain) = try await Self.post(
+                client, "/auth/token", ["grant_type": "client_credentials", "scope": "profile"])
             let weak = try #require(plain["access_token"] as? String)
             let forbidden = try await client.execute(
                 uri: "/auth/admin/users", method: .get, headers: [.authorization: "Bearer \(weak)"])
@@ -88,7 +93,8 @@ struct TokenEndpointsTests {
     @Test func wrongClientSecretIsRefused() async throws {
         try await AuthTestHarness.withServer { client, _ in
             var headers = Self.basic
-            headers[.authorization] = "Basic " + Data("\(AuthTestHarness.confidentialClient):nope".utf8).base64EncodedString()
+            headers[.authorization] =
+                "Basic " + Data("\(AuthTestHarness.confidentialClient):nope".utf8).base64EncodedString()
             let (status, json) = try await Self.post(
                 client, "/auth/token", ["grant_type": "client_credentials"], headers: headers)
             #expect(status == .unauthorized)
@@ -114,7 +120,8 @@ struct TokenEndpointsTests {
                 method: .get, headers: browser.cookieHeader)
             #expect(evil.status == .badRequest)
             let good = try await client.execute(
-                uri: "/auth/logout?id_token_hint=\(idToken)&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fbye&state=z",
+                uri:
+                    "/auth/logout?id_token_hint=\(idToken)&post_logout_redirect_uri=http%3A%2F%2F127.0.0.1%3A9999%2Fbye&state=z",
                 method: .get, headers: browser.cookieHeader)
             #expect(good.status == .found)
             #expect(good.headers[.location] == "http://127.0.0.1:9999/bye?state=z")

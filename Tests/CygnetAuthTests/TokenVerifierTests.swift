@@ -27,7 +27,7 @@ struct TokenVerifierTests {
                     issuer: context.issuer, audience: "cygnet",
                     jwksURL: "http://127.0.0.1:\(port)/auth/jwks", logger: logger)
                 let claims = try await verifier.verify(token, requiring: ["profile"])
-                #expect(claims.client_id == AuthTestHarness.confidentialClient)
+                #expect(claims.clientID == AuthTestHarness.confidentialClient)
                 await #expect(throws: TokenVerificationError.self) {
                     _ = try await verifier.verify(token, requiring: ["cygnet:admin"])
                 }

@@ -4,11 +4,14 @@ import Foundation
 public enum ClientValidation {
     public static func checkClientID(_ id: String) throws(AuthError) {
         guard !id.isEmpty, id.utf8.count <= 64,
-            id.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0) }),
+            id.unicodeScalars.allSatisfy({
+                CharacterSet.alphanumerics.contains($0) || "-_.".unicodeScalars.contains($0)
+            }),
             id.unicodeScalars.allSatisfy(\.isASCII)
         else {
             throw AuthError(
-                .invalidInput, "the client id '\(id)' may use only letters, digits, '-', '_' and '.', at most 64 characters")
+                .invalidInput,
+                "the client id '\(id)' may use only letters, digits, '-', '_' and '.', at most 64 characters")
         }
     }
 
@@ -27,7 +30,8 @@ public enum ClientValidation {
         case "http":
             throw AuthError(
                 .invalidInput,
-                "the redirect URI '\(uri)' uses plain http on a non-local address; use https (or 127.0.0.1 for a local app)")
+                "the redirect URI '\(uri)' uses plain http on a non-local address; use https (or 127.0.0.1 for a local app)"
+            )
         default:
             guard scheme.contains("."), !["javascript", "data", "file"].contains(scheme) else {
                 throw AuthError(.invalidInput, "the redirect URI '\(uri)' must start with https://")

@@ -88,8 +88,10 @@ struct AdminController: Sendable {
             try await authorize(request)
             let body = try await decode(GroupBody.self, from: request)
             try AccountValidation.checkGroupName(body.name)
-            try await context.accounts.groups.create(body.name, description: body.description ?? "", now: AuthContext.now())
-            return try TokenController.json(AccountGroup(name: body.name, description: body.description ?? ""), status: .created)
+            try await context.accounts.groups.create(
+                body.name, description: body.description ?? "", now: AuthContext.now())
+            return try TokenController.json(
+                AccountGroup(name: body.name, description: body.description ?? ""), status: .created)
         }
         admin.delete("groups/:group") { request, requestContext in
             try await authorize(request)
@@ -107,13 +109,15 @@ struct AdminController: Sendable {
         admin.post("groups/:group/members") { request, requestContext in
             try await authorize(request)
             let body = try await decode(MemberBody.self, from: request)
-            try await context.accounts.groups.addMembers([body.username], to: try requestContext.parameters.require("group"))
+            try await context.accounts.groups.addMembers(
+                [body.username], to: try requestContext.parameters.require("group"))
             return Response(status: .noContent)
         }
         admin.delete("groups/:group/members/:username") { request, requestContext in
             try await authorize(request)
             try await context.accounts.groups.removeMembers(
-                [try requestContext.parameters.require("username")], from: try requestContext.parameters.require("group"))
+                [try requestContext.parameters.require("username")],
+                from: try requestContext.parameters.require("group"))
             return Response(status: .noContent)
         }
     }
@@ -122,7 +126,7 @@ struct AdminController: Sendable {
     @discardableResult
     func authorize(_ request: Request) async throws -> String {
         let checked = try await checker.require(request, scope: RegisteredClient.adminScope)
-        return checked.account?.username ?? "client:\(checked.claims.client_id)"
+        return checked.account?.username ?? "client:\(checked.claims.clientID)"
     }
 
     func user(_ requestContext: AuthRequestContext) async throws -> Account {
@@ -143,7 +147,9 @@ struct AdminController: Sendable {
         if body.name != nil || body.email != nil {
             try await users.setProfile(username: username, displayName: body.name, email: body.email)
         }
-        if let password = body.password { try await context.accounts.setPassword(username: username, password: password) }
+        if let password = body.password {
+            try await context.accounts.setPassword(username: username, password: password)
+        }
         if let admin = body.admin { try await users.setAdmin(username: username, admin) }
         if let disabled = body.disabled {
             try await users.setDisabled(username: username, disabled)

@@ -15,9 +15,11 @@ extension AuthError: HTTPResponseError {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: ["error": code.description, "error_description": message]))
+        let data =
+            (try? JSONSerialization.data(withJSONObject: ["error": code.description, "error_description": message]))
             ?? Data()
         return Response(
-            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -1,6 +1,7 @@
 import CygnetRuntime
-import JWTKit
+import Foundation
 import Hummingbird
+import JWTKit
 
 /// Checks access tokens presented to cygnet-auth itself (userinfo, admin API, introspection): signature by one of
 /// our keys, issuer, expiry, and — unlike a remote service — that the grant is not revoked and the account is live.
@@ -16,7 +17,7 @@ struct AccessTokenChecker: Sendable {
     /// The checked token, or nil if it is not a live access token of ours.
     func check(_ token: String) async throws -> Checked? {
         guard let claims = try? await context.keys.verify(token, as: AccessTokenClaims.self),
-            claims.iss.value == context.issuer, let grantID = claims.grant_id,
+            claims.iss.value == context.issuer, let grantID = claims.grantID,
             let grant = try await context.grants.grant(id: grantID), !grant.revoked
         else { return nil }
         guard let userID = grant.userID else { return Checked(claims: claims, grant: grant, account: nil) }
@@ -36,7 +37,8 @@ struct AccessTokenChecker: Sendable {
             token = try form.value("access_token")
         }
         guard let token, !token.isEmpty else {
-            throw OAuthError("invalid_request", "an access token is required", status: .unauthorized,
+            throw OAuthError(
+                "invalid_request", "an access token is required", status: .unauthorized,
                 challenge: #"Bearer realm="cygnet""#)
         }
         guard let checked = try await check(token) else {
@@ -49,5 +51,3 @@ struct AccessTokenChecker: Sendable {
         return checked
     }
 }
-
-import Foundation

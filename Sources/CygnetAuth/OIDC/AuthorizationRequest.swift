@@ -61,7 +61,8 @@ public enum AuthorizationRequestValidator {
         }
         guard client.redirectURIs.contains(redirectURI) else {
             throw .untrusted(
-                "The application asked to return to an address it has not registered, so Cygnet will not send you there.")
+                "The application asked to return to an address it has not registered, so Cygnet will not send you there."
+            )
         }
         let state = try? parameters.value("state")
         func refuse(_ error: String, _ description: String) -> AuthorizationRefusal {

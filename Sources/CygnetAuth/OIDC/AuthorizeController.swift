@@ -90,7 +90,8 @@ struct AuthorizeController: Sendable {
         guard BrowserCookies.csrfMatches(request: request, formValue: try? form.value("csrf_token")) else {
             return loginPage(
                 authorization, request: request, username: username,
-                error: "This sign-in form has expired or was opened in another browser. Please enter your password again.",
+                error:
+                    "This sign-in form has expired or was opened in another browser. Please enter your password again.",
                 status: .forbidden)
         }
         let address = request.clientAddress(context: requestContext)
@@ -146,7 +147,9 @@ struct AuthorizeController: Sendable {
     static let decoyHash =
         "$scrypt$ln=15,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$" + String(repeating: "A", count: 43)
 
-    func issueCode(_ authorization: AuthorizationRequest, account: Account, authTime: Int64, status: HTTPResponse.Status)
+    func issueCode(
+        _ authorization: AuthorizationRequest, account: Account, authTime: Int64, status: HTTPResponse.Status
+    )
         async throws -> Response
     {
         var scopes = authorization.scopes
@@ -176,7 +179,8 @@ struct AuthorizeController: Sendable {
                 isError: true, status: .badRequest)
         case .redirect(let uri, let error, let description, let state):
             let location = AuthorizationRequestValidator.redirect(
-                uri, with: [("error", error), ("error_description", description), ("state", state), ("iss", context.issuer)])
+                uri,
+                with: [("error", error), ("error_description", description), ("state", state), ("iss", context.issuer)])
             return Response(status: .found, headers: [.location: location, .cacheControl: "no-store"])
         }
     }

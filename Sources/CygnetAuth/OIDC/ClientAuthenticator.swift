@@ -29,7 +29,8 @@ struct ClientAuthenticator: Sendable {
             else { throw OAuthError.invalidClient("the Basic authorization header is malformed") }
             // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
             let id = String(text[..<colon]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            let secret = String(text[text.index(after: colon)...]).replacingOccurrences(of: "+", with: " ")
+            let secret =
+                String(text[text.index(after: colon)...]).replacingOccurrences(of: "+", with: " ")
                 .removingPercentEncoding ?? ""
             if let formID = try form.value("client_id"), formID != id {
                 throw OAuthError.invalidClient("client_id in the body differs from the Basic credentials")

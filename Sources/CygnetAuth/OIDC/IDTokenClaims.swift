@@ -8,14 +8,20 @@ public struct IDTokenClaims: JWTPayload, Equatable {
     public var aud: AudienceClaim
     public var exp: ExpirationClaim
     public var iat: IssuedAtClaim
-    public var auth_time: Int64
+    public var authTime: Int64
     public var nonce: String?
     public var sid: String?
     public var azp: String
-    public var preferred_username: String?
+    public var preferredUsername: String?
     public var name: String?
     public var email: String?
     public var groups: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, exp, iat, nonce, sid, azp, name, email, groups
+        case authTime = "auth_time"
+        case preferredUsername = "preferred_username"
+    }
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {
         try exp.verifyNotExpired()

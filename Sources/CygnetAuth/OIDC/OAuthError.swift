@@ -9,8 +9,9 @@ public struct OAuthError: Error, HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
     public var challenge: String?
 
-    public init(_ error: String, _ description: String, status: HTTPResponse.Status = .badRequest, challenge: String? = nil)
-    {
+    public init(
+        _ error: String, _ description: String, status: HTTPResponse.Status = .badRequest, challenge: String? = nil
+    ) {
         self.error = error
         self.description = description
         self.status = status
@@ -39,8 +40,9 @@ public struct OAuthError: Error, HTTPResponseError, Sendable {
         if let challenge { headers[.wwwAuthenticate] = challenge }
         // The rest of an oversized body is never read; closing tells the client to stop sending it.
         if status == .contentTooLarge { headers[.connection] = "close" }
-        let data = (try? JSONSerialization.data(
-            withJSONObject: ["error": error, "error_description": description], options: [.sortedKeys])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(
+                withJSONObject: ["error": error, "error_description": description], options: [.sortedKeys])) ?? Data()
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

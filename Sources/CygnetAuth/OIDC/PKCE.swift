@@ -1,5 +1,5 @@
-import CygnetRuntime
 import Crypto
+import CygnetRuntime
 import Foundation
 
 /// Proof Key for Code Exchange (RFC 7636), S256 only.
@@ -21,9 +21,6 @@ public enum PKCE {
     /// Constant-time comparison of the verifier's challenge with the stored one.
     public static func verify(_ verifier: String, against challenge: String) -> Bool {
         guard isValidVerifier(verifier) else { return false }
-        let computed = Array(self.challenge(for: verifier).utf8)
-        let stored = Array(challenge.utf8)
-        guard computed.count == stored.count else { return false }
-        return zip(computed, stored).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        return ConstantTime.equals(self.challenge(for: verifier), challenge)
     }
 }

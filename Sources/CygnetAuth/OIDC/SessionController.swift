@@ -34,7 +34,8 @@ struct SessionController: Sendable {
         let groups = account.groups.isEmpty ? "" : " Your groups: \(account.groups.joined(separator: ", "))."
         return pages.message(
             title: "Your Cygnet account",
-            text: "You are signed in as \(account.displayName.isEmpty ? account.username : account.displayName) (\(account.username)).\(groups)\(role)",
+            text:
+                "You are signed in as \(account.displayName.isEmpty ? account.username : account.displayName) (\(account.username)).\(groups)\(role)",
             hint: "Notebooks, files and software arrive here with the next parts of Cygnet (see the README).",
             signOutAction: "logout", csrfToken: csrf.token, headers: headers)
     }
@@ -44,7 +45,8 @@ struct SessionController: Sendable {
         let hintClaims = await hint.asyncMap { try? await context.keys.verify($0, as: ExpiredIDToken.self) } ?? nil
         if hint != nil, hintClaims == nil || hintClaims?.iss != context.issuer {
             return pages.message(
-                title: "Sign-out link not accepted", text: "The application sent an id_token_hint Cygnet did not issue.",
+                title: "Sign-out link not accepted",
+                text: "The application sent an id_token_hint Cygnet did not issue.",
                 isError: true, status: .badRequest)
         }
         let clientID = try form.value("client_id") ?? hintClaims?.aud.first
@@ -56,13 +58,16 @@ struct SessionController: Sendable {
             else {
                 return pages.message(
                     title: "Sign-out link not accepted",
-                    text: "The application asked to return to an address it has not registered, so Cygnet will not send you there.",
+                    text:
+                        "The application asked to return to an address it has not registered, so Cygnet will not send you there.",
                     isError: true, status: .badRequest)
             }
             target = AuthorizationRequestValidator.redirect(postLogout, with: [("state", try form.value("state"))])
         }
         // A GET without a hint could be a forged link; ask the person before ending their session.
-        let confirmed = request.method == .post && BrowserCookies.csrfMatches(request: request, formValue: try? form.value("csrf_token"))
+        let confirmed =
+            request.method == .post
+            && BrowserCookies.csrfMatches(request: request, formValue: try? form.value("csrf_token"))
         guard hintClaims != nil || confirmed else {
             return try await accountPage(request)
         }
@@ -70,7 +75,8 @@ struct SessionController: Sendable {
             try await context.sessions.delete(id: sessionID)
         }
         if let sid = hintClaims?.sid { try await context.grants.revoke(grantID: sid, now: AuthContext.now()) }
-        var response = target.map { Response(status: .found, headers: [.location: $0, .cacheControl: "no-store"]) }
+        var response =
+            target.map { Response(status: .found, headers: [.location: $0, .cacheControl: "no-store"]) }
             ?? pages.message(title: "Signed out", text: "You are signed out of Cygnet.")
         response.setCookie(cookies.expiredSession())
         return response

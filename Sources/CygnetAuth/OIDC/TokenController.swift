@@ -43,7 +43,8 @@ struct TokenController: Sendable {
         case .expired: throw OAuthError.invalidGrant("the authorization code has expired; sign in again")
         case .reused:
             context.logger.warning("authorization code reused; grant revoked", metadata: ["client": "\(client.id)"])
-            throw OAuthError.invalidGrant("the authorization code was already used; the tokens issued for it are revoked")
+            throw OAuthError.invalidGrant(
+                "the authorization code was already used; the tokens issued for it are revoked")
         case .redeemed(let grant, let expectedRedirect, let challenge):
             guard redirectURI == expectedRedirect else {
                 try await context.grants.revoke(grantID: grant.id, now: now)
@@ -53,10 +54,12 @@ struct TokenController: Sendable {
                 guard let verifier, PKCE.verify(verifier, against: challenge) else {
                     try await context.grants.revoke(grantID: grant.id, now: now)
                     throw OAuthError.invalidGrant(
-                        verifier == nil ? "code_verifier is missing" : "code_verifier does not match the code_challenge")
+                        verifier == nil ? "code_verifier is missing" : "code_verifier does not match the code_challenge"
+                    )
                 }
             } else if verifier != nil {
-                throw OAuthError.invalidGrant("code_verifier was sent but the authorization request had no code_challenge")
+                throw OAuthError.invalidGrant(
+                    "code_verifier was sent but the authorization request had no code_challenge")
             }
             let account = try await liveAccount(grant)
             return try await issuer.issue(for: grant, account: account, includeIDToken: true, includeRefreshToken: true)
@@ -94,7 +97,8 @@ struct TokenController: Sendable {
         guard !client.isPublic, client.allowsClientCredentials else {
             throw OAuthError("unauthorized_client", "this client may not use the client_credentials grant")
         }
-        let requested = (try form.value("scope")).map { $0.split(separator: " ").map(String.init) }
+        let requested =
+            (try form.value("scope")).map { $0.split(separator: " ").map(String.init) }
             ?? client.scopes.filter { $0 != "openid" && $0 != "offline_access" }
         let unknown = requested.filter { !client.scopes.contains($0) }
         guard unknown.isEmpty else {
@@ -124,7 +128,8 @@ struct TokenController: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = try encoder.encode(value)
         return Response(
-            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store", .init("Pragma")!: "no-cache"],
+            status: status,
+            headers: [.contentType: "application/json", .cacheControl: "no-store", .init("Pragma")!: "no-cache"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -1,7 +1,7 @@
 import CygnetRuntime
-import JWTKit
 import Foundation
 import Hummingbird
+import JWTKit
 
 /// What relying parties ask about tokens: userinfo (OIDC Core §5.3), revocation (RFC 7009) and
 /// introspection (RFC 7662).
@@ -13,7 +13,8 @@ struct TokenInformationController: Sendable {
     func addRoutes(to group: RouterGroup<AuthRequestContext>) {
         group.get("userinfo") { request, _ in try await userinfo(request, form: nil) }
         group.post("userinfo") { request, _ in
-            let form = request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true
+            let form =
+                request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true
                 ? try await FormParameters.body(of: request, limit: context.settings.maximumRequestBytes) : nil
             return try await userinfo(request, form: form)
         }
@@ -56,7 +57,7 @@ struct TokenInformationController: Sendable {
         if let checked = try await checker.check(token) {
             var result: [String: JSONValue] = [
                 "active": .bool(true), "token_type": .string("access_token"), "scope": .string(checked.claims.scope),
-                "client_id": .string(checked.claims.client_id), "sub": .string(checked.claims.sub.value),
+                "client_id": .string(checked.claims.clientID), "sub": .string(checked.claims.sub.value),
                 "exp": .int(Int64(checked.claims.exp.value.timeIntervalSince1970)),
                 "iat": .int(Int64(checked.claims.iat.value.timeIntervalSince1970)), "iss": .string(context.issuer),
                 "aud": .strings(checked.claims.aud.value), "jti": .string(checked.claims.jti.value),

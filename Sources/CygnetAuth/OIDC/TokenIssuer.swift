@@ -4,12 +4,21 @@ import JWTKit
 
 /// The tokens of one successful grant, in the shape of an OAuth token response.
 public struct TokenResponse: Codable, Sendable {
-    public var access_token: String
-    public var token_type = "Bearer"
-    public var expires_in: Int64
-    public var refresh_token: String?
-    public var id_token: String?
+    public var accessToken: String
+    public var tokenType = "Bearer"
+    public var expiresIn: Int64
+    public var refreshToken: String?
+    public var idToken: String?
     public var scope: String
+
+    enum CodingKeys: String, CodingKey {
+        case scope
+        case accessToken = "access_token"
+        case tokenType = "token_type"
+        case expiresIn = "expires_in"
+        case refreshToken = "refresh_token"
+        case idToken = "id_token"
+    }
 }
 
 /// Makes access tokens (JWT), ID tokens (JWT) and refresh tokens (opaque, stored as digests) for a grant.
@@ -33,16 +42,16 @@ struct TokenIssuer: Sendable {
             clientID: grant.clientID, username: account?.username,
             groups: scopes.contains("groups") ? account?.groups : nil, grantID: grant.id)
         var response = TokenResponse(
-            access_token: try await context.keys.sign(access, type: "at+jwt"),
-            expires_in: settings.accessTokenLifetime.components.seconds, scope: grant.scope)
+            accessToken: try await context.keys.sign(access, type: "at+jwt"),
+            expiresIn: settings.accessTokenLifetime.components.seconds, scope: grant.scope)
         if includeIDToken, scopes.contains("openid"), let account {
-            response.id_token = try await context.keys.sign(idToken(for: grant, account: account, now: now))
+            response.idToken = try await context.keys.sign(idToken(for: grant, account: account, now: now))
         }
         if includeRefreshToken {
             let refresh = SecretDigest.newSecret()
             try await context.grants.createRefreshToken(
                 refresh, grantID: grant.id, now: now, expiresAt: now + settings.refreshTokenLifetime.components.seconds)
-            response.refresh_token = refresh
+            response.refreshToken = refresh
         }
         return response
     }
@@ -50,7 +59,7 @@ struct TokenIssuer: Sendable {
     /// Issues a new access token for a rotated refresh token (the replacement is already stored).
     func refreshed(grant: Grant, account: Account, refreshToken: String) async throws -> TokenResponse {
         var response = try await issue(for: grant, account: account, includeIDToken: false, includeRefreshToken: false)
-        response.refresh_token = refreshToken
+        response.refreshToken = refreshToken
         return response
     }
 
@@ -59,9 +68,10 @@ struct TokenIssuer: Sendable {
         return IDTokenClaims(
             iss: .init(value: context.issuer), sub: .init(value: account.id), aud: .init(value: [grant.clientID]),
             exp: .init(
-                value: Date(timeIntervalSince1970: TimeInterval(now + context.settings.idTokenLifetime.components.seconds))),
-            iat: .init(value: Date(timeIntervalSince1970: TimeInterval(now))), auth_time: grant.authTime,
-            nonce: grant.nonce, sid: grant.id, azp: grant.clientID, preferred_username: account.username,
+                value: Date(
+                    timeIntervalSince1970: TimeInterval(now + context.settings.idTokenLifetime.components.seconds))),
+            iat: .init(value: Date(timeIntervalSince1970: TimeInterval(now))), authTime: grant.authTime,
+            nonce: grant.nonce, sid: grant.id, azp: grant.clientID, preferredUsername: account.username,
             name: scopes.contains("profile") ? account.displayName : nil,
             email: scopes.contains("email") && !account.email.isEmpty ? account.email : nil,
             groups: scopes.contains("groups") ? account.groups : nil)

@@ -11,7 +11,9 @@ public struct PageRenderer: Sendable {
         self.library = library
     }
 
-    func render(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:])
+    func render(
+        _ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]
+    )
         -> Response
     {
         let html = library.render(values, withTemplate: template) ?? "page \(template) is missing"
@@ -19,7 +21,8 @@ public struct PageRenderer: Sendable {
         fields[.contentType] = "text/html; charset=utf-8"
         fields[.cacheControl] = "no-store"
         fields[.init("X-Frame-Options")!] = "DENY"
-        fields[.init("Content-Security-Policy")!] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
+        fields[.init("Content-Security-Policy")!] =
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
         fields[.init("Referrer-Policy")!] = "no-referrer"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: html)))
     }

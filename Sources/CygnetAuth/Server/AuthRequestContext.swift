@@ -1,3 +1,4 @@
+import Foundation
 public import Hummingbird
 public import NIOCore
 
@@ -30,5 +31,3 @@ extension Request {
         return peer
     }
 }
-
-import Foundation

@@ -32,9 +32,6 @@ struct BrowserCookies: Sendable {
     /// Constant-time check that the form echoes the cookie.
     static func csrfMatches(request: Request, formValue: String?) -> Bool {
         guard let cookie = request.cookies[csrf]?.value, let formValue, cookie.count >= 32 else { return false }
-        let lhs = Array(cookie.utf8)
-        let rhs = Array(formValue.utf8)
-        guard lhs.count == rhs.count else { return false }
-        return zip(lhs, rhs).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+        return ConstantTime.equals(cookie, formValue)
     }
 }

@@ -1,5 +1,5 @@
-public import CygnetRuntime
 import Crypto
+public import CygnetRuntime
 import Foundation
 import SQLKit
 
@@ -15,7 +15,7 @@ public struct ClientStore: Sendable {
         try await store.transaction { db in
             do {
                 try await Self.insert(client, into: db)
-            } catch where StoreError.isUniqueViolation(error) {
+            } catch  where StoreError.isUniqueViolation(error) {
                 throw AuthError(.alreadyExists, "a client with the id '\(client.id)' already exists")
             }
         }
@@ -28,7 +28,7 @@ public struct ClientStore: Sendable {
             for client in clients {
                 do {
                     try await Self.insert(client, into: db)
-                } catch where StoreError.isUniqueViolation(error) {
+                } catch  where StoreError.isUniqueViolation(error) {
                     throw AuthError(
                         .alreadyExists,
                         "the configuration names client '\(client.id)', but a client with that id was added with 'cygnet clients add'; remove one of them"
@@ -70,8 +70,10 @@ public struct ClientStore: Sendable {
                 throw AuthError(.notFound, "there is no client with the id '\(id)'")
             }
             try await db.raw("DELETE FROM auth_clients WHERE id = \(bind: id)").run()
-            try await db.raw("UPDATE auth_grants SET revoked_at = 0 WHERE client_id = \(bind: id) AND revoked_at IS NULL")
-                .run()
+            try await db.raw(
+                "UPDATE auth_grants SET revoked_at = 0 WHERE client_id = \(bind: id) AND revoked_at IS NULL"
+            )
+            .run()
         }
     }
 
@@ -81,7 +83,8 @@ public struct ClientStore: Sendable {
         }
         return RegisteredClient(
             id: try row.decode(column: "id", as: String.self), name: try row.decode(column: "name", as: String.self),
-            secretHash: try row.decode(column: "secret_hash", as: String?.self), redirectURIs: try lines("redirect_uris"),
+            secretHash: try row.decode(column: "secret_hash", as: String?.self),
+            redirectURIs: try lines("redirect_uris"),
             postLogoutRedirectURIs: try lines("post_logout_redirect_uris"),
             scopes: try row.decode(column: "scopes", as: String.self).split(separator: " ").map(String.init),
             isPublic: try row.decode(column: "is_public", as: Bool.self),
@@ -108,12 +111,7 @@ public enum SecretDigest {
 
     /// Constant-time comparison of a presented secret with a stored digest.
     public static func matches(_ secret: String, digest: String) -> Bool {
-        let candidate = Array(hash(secret).utf8)
-        let stored = Array(digest.utf8)
-        guard candidate.count == stored.count else { return false }
-        var difference: UInt8 = 0
-        for index in candidate.indices { difference |= candidate[index] ^ stored[index] }
-        return difference == 0
+        ConstantTime.equals(hash(secret), digest)
     }
 
     /// A new random secret: 32 bytes, base64url.

@@ -244,7 +244,8 @@ extension GrantStore {
     /// Moves a code's expiry into the past, so tests need not wait for it.
     package func expireCodeForTesting(_ code: String) async throws {
         try await store.transaction { db in
-            try await db.raw("UPDATE auth_codes SET expires_at = 0 WHERE code_hash = \(bind: SecretDigest.hash(code))").run()
+            try await db.raw("UPDATE auth_codes SET expires_at = 0 WHERE code_hash = \(bind: SecretDigest.hash(code))")
+                .run()
         }
     }
 }

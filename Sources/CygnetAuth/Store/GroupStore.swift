@@ -15,7 +15,7 @@ public struct GroupStore: Sendable {
                 try await db.raw(
                     "INSERT INTO auth_groups (name, description, created_at) VALUES (\(bind: name), \(bind: description), \(bind: now))"
                 ).run()
-            } catch where StoreError.isUniqueViolation(error) {
+            } catch  where StoreError.isUniqueViolation(error) {
                 throw AuthError(.alreadyExists, "the group '\(name)' already exists")
             }
         }
@@ -42,7 +42,8 @@ public struct GroupStore: Sendable {
                 let name = try row.decode(column: "name", as: String.self)
                 let member = try row.decode(column: "username", as: String?.self)
                 if groups.last?.name != name {
-                    groups.append(AccountGroup(name: name, description: try row.decode(column: "description", as: String.self)))
+                    groups.append(
+                        AccountGroup(name: name, description: try row.decode(column: "description", as: String.self)))
                 }
                 if let member { groups[groups.count - 1].members.append(member) }
             }

@@ -30,7 +30,9 @@ public struct LoginSessionStore: Sendable {
                 ).first(),
                 try row.decode(column: "expires_at", as: Int64.self) > now
             else { return nil }
-            return (try row.decode(column: "user_id", as: String.self), try row.decode(column: "auth_time", as: Int64.self))
+            return (
+                try row.decode(column: "user_id", as: String.self), try row.decode(column: "auth_time", as: Int64.self)
+            )
         }
     }
 

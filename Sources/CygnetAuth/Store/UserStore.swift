@@ -38,7 +38,7 @@ public struct UserStore: Sendable {
                         \(bind: passwordHash), \(bind: false), \(bind: account.isAdmin), \(bind: now))
                 """
             ).run()
-        } catch where StoreError.isUniqueViolation(error) {
+        } catch  where StoreError.isUniqueViolation(error) {
             throw AuthError(.alreadyExists, "the username '\(account.username)' is already taken")
         }
         for group in account.groups {

@@ -70,7 +70,8 @@ public struct Up: AsyncParsableCommand {
         }
         let probe = HealthProbe(url: prepared.front.authHealthURL)
         let auth = SupervisedProcess(
-            name: "cygnet-auth", executable: authExecutable, arguments: ["--config", bootstrap.configFile, "--exit-with-parent"],
+            name: "cygnet-auth", executable: authExecutable,
+            arguments: ["--config", bootstrap.configFile, "--exit-with-parent"],
             environment: prepared.serviceEnvironment, outputPrefix: "[auth] ", isHealthy: { await probe.check() })
         console.print("Starting the sign-in service (cygnet-auth) and waiting for \(probe.url) to answer …")
         let supervisor = ProcessSupervisor(

@@ -46,7 +46,8 @@ public struct ApplianceSettings: Sendable, Equatable {
         let level = try settings.string(
             "log.level", default: "info", allowed: Logger.Level.allCases.map(\.rawValue))
         logLevel = Logger.Level(rawValue: level) ?? .info
-        logFormat = LogFormat(rawValue: try settings.string("log.format", default: "text", allowed: ["text", "json"])) ?? .text
+        logFormat =
+            LogFormat(rawValue: try settings.string("log.format", default: "text", allowed: ["text", "json"])) ?? .text
     }
 
     /// `/var/lib/cygnet` for root (a system service), otherwise under the user's home.

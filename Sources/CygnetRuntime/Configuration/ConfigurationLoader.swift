@@ -11,8 +11,9 @@ public enum ConfigurationLoader {
         environment: [String: String]? = nil
     ) async throws -> SettingsReader {
         let environmentProvider = EnvironmentVariablesProvider(
-            environmentVariables: environment ?? ProcessInfo.processInfo.environment)
-            .prefixKeys(with: "cygnet")
+            environmentVariables: environment ?? ProcessInfo.processInfo.environment
+        )
+        .prefixKeys(with: "cygnet")
         guard let path else {
             return SettingsReader(reader: ConfigReader(provider: environmentProvider))
         }

@@ -63,7 +63,8 @@ public struct SettingsReader: Sendable {
         raw(key)
     }
 
-    public func int(_ key: String, default defaultValue: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+    public func int(_ key: String, default defaultValue: Int, range: ClosedRange<Int>) throws(ConfigurationError) -> Int
+    {
         guard let text = raw(key) else { return defaultValue }
         guard let value = Int(text), range.contains(value) else {
             throw failure(key, text, "it must be a whole number from \(range.lowerBound) to \(range.upperBound)")
@@ -115,7 +116,9 @@ public struct SettingsReader: Sendable {
 
     /// Fails on keys in the file that nothing read, within the given top-level sections: a typo such as
     /// `auth.pasword_hashing` would otherwise be silently ignored.
-    public func rejectUnknownKeys(inSections sections: [String], under mapKeys: [String] = []) throws(ConfigurationError) {
+    public func rejectUnknownKeys(inSections sections: [String], under mapKeys: [String] = [])
+        throws(ConfigurationError)
+    {
         let read = readKeys.snapshot()
         for key in fileKeys.sorted() {
             guard let section = key.split(separator: ".").first.map(String.init), sections.contains(section) else {

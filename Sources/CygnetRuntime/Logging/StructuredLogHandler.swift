@@ -30,7 +30,8 @@ public struct StructuredLogHandler: LogHandler {
         var fields = metadata
         if let provided = metadataProvider?.get() { fields.merge(provided) { _, new in new } }
         if let extra = event.metadata { fields.merge(extra) { _, new in new } }
-        let line = format == .json
+        let line =
+            format == .json
             ? jsonLine(event: event, fields: fields)
             : textLine(event: event, fields: fields)
         FileHandle.standardError.write(Data((line + "\n").utf8))
@@ -41,7 +42,9 @@ public struct StructuredLogHandler: LogHandler {
     }
 
     private func textLine(event: LogEvent, fields: Logger.Metadata) -> String {
-        var parts = ["time=\(timestamp())", "level=\(event.level)", "logger=\(label)", "msg=\(quoted("\(event.message)"))"]
+        var parts = [
+            "time=\(timestamp())", "level=\(event.level)", "logger=\(label)", "msg=\(quoted("\(event.message)"))",
+        ]
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
             parts.append("\(key)=\(quoted("\(value)"))")
         }

@@ -10,11 +10,18 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public var jti: IDClaim
     /// Space-separated scopes, as in OAuth 2.
     public var scope: String
-    public var client_id: String
-    public var preferred_username: String?
+    public var clientID: String
+    public var preferredUsername: String?
     public var groups: [String]?
     /// The grant (login or client-credentials issue) the token belongs to; revoking the grant revokes the token.
-    public var grant_id: String?
+    public var grantID: String?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, exp, iat, jti, scope, groups
+        case clientID = "client_id"
+        case preferredUsername = "preferred_username"
+        case grantID = "grant_id"
+    }
 
     public init(
         issuer: String, subject: String, audience: [String], expires: Date, issuedAt: Date, id: String,
@@ -27,10 +34,10 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
         iat = .init(value: issuedAt)
         jti = .init(value: id)
         self.scope = scope
-        client_id = clientID
-        preferred_username = username
+        self.clientID = clientID
+        preferredUsername = username
         self.groups = groups
-        grant_id = grantID
+        self.grantID = grantID
     }
 
     public var scopes: Set<String> { Set(scope.split(separator: " ").map(String.init)) }
@@ -41,7 +48,7 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
 }
 
 #if canImport(FoundationEssentials)
-public import FoundationEssentials
+    public import FoundationEssentials
 #else
-public import Foundation
+    public import Foundation
 #endif

@@ -1,9 +1,9 @@
 public import AsyncHTTPClient
 public import Foundation
 import JWTKit
-import NIOHTTP1
 public import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Accepts access tokens from cygnet-auth in any other service: fetches the issuer's JWKS (cached, and fetched
 /// again when a token names a key it has not seen, at most once per `refetchInterval`), then checks signature,
@@ -65,7 +65,8 @@ public actor TokenVerifier {
         do {
             let response = try await httpClient.execute(HTTPClientRequest(url: jwksURL), timeout: .seconds(10))
             guard response.status == .ok else {
-                logger.warning("JWKS fetch failed", metadata: ["status": "\(response.status.code)", "url": "\(jwksURL)"])
+                logger.warning(
+                    "JWKS fetch failed", metadata: ["status": "\(response.status.code)", "url": "\(jwksURL)"])
                 return
             }
             let body = try await response.body.collect(upTo: 1 << 20)
