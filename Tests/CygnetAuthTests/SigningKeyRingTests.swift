@@ -28,6 +28,23 @@ struct SigningKeyRingTests {
         return (object?["keys"] ?? []).compactMap { $0["kid"] }
     }
 
+    @Test func idTokensAreSignedWithRS256AndAccessTokensWithES256() async throws {
+        try await Self.withStore { store in
+            let ring = Self.ring(store)
+            try await ring.refresh(now: 1_000_000)
+            let claims = AccessTokenClaims(
+                issuer: "i", subject: "s", audience: ["a"], expires: .distantFuture, issuedAt: .now, id: "1",
+                scope: "openid", clientID: "c", username: nil, groups: nil, grantID: nil)
+            for (algorithm, name) in [(SigningKeyRing.Algorithm.es256, "ES256"), (.rs256, "RS256")] {
+                let token = try await ring.sign(claims, algorithm: algorithm)
+                let header = try #require(Data(base64URLEncoded: String(token.split(separator: ".")[0])))
+                let fields = try JSONSerialization.jsonObject(with: header) as? [String: Any]
+                #expect(fields?["alg"] as? String == name)
+                _ = try await ring.verify(token, as: AccessTokenClaims.self)
+            }
+        }
+    }
+
     @Test func rotationKeepsTheOldKeyPublishedUntilTheOverlapEnds() async throws {
         try await Self.withStore { store in
             let ring = Self.ring(store)
@@ -37,19 +54,19 @@ struct SigningKeyRingTests {
                 issuer: "i", subject: "s", audience: ["a"], expires: .distantFuture, issuedAt: .now, id: "1",
                 scope: "openid", clientID: "c", username: nil, groups: nil, grantID: nil)
             let oldToken = try await ring.sign(claims)
-            #expect(try await Self.keyIDs(ring).count == 1)
+            #expect(try await Self.keyIDs(ring).count == 2, "one ES256 and one RS256 key")
 
             try await ring.refresh(now: start + 1000)
-            #expect(try await Self.keyIDs(ring).count == 2, "old and new key are both published")
+            #expect(try await Self.keyIDs(ring).count == 4, "old and new keys of both algorithms are published")
             _ = try await ring.verify(oldToken, as: AccessTokenClaims.self)
 
             let restarted = Self.ring(store)
             try await restarted.refresh(now: start + 1200)
             _ = try await restarted.verify(oldToken, as: AccessTokenClaims.self)
-            #expect(try await Self.keyIDs(restarted).count == 2, "keys survive a restart")
+            #expect(try await Self.keyIDs(restarted).count == 4, "keys survive a restart")
 
             try await restarted.refresh(now: start + 1600)
-            #expect(try await Self.keyIDs(restarted).count == 1, "the old key retires after the overlap")
+            #expect(try await Self.keyIDs(restarted).count == 2, "the old keys retire after the overlap")
             await #expect(throws: (any Error).self) {
                 _ = try await restarted.verify(oldToken, as: AccessTokenClaims.self)
             }

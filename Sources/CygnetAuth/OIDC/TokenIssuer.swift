@@ -45,7 +45,8 @@ struct TokenIssuer: Sendable {
             accessToken: try await context.keys.sign(access, type: "at+jwt"),
             expiresIn: settings.accessTokenLifetime.components.seconds, scope: grant.scope)
         if includeIDToken, scopes.contains("openid"), let account {
-            response.idToken = try await context.keys.sign(idToken(for: grant, account: account, now: now))
+            response.idToken = try await context.keys.sign(
+                idToken(for: grant, account: account, now: now), algorithm: .rs256)
         }
         if includeRefreshToken {
             let refresh = SecretDigest.newSecret()

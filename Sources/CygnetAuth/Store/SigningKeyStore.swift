@@ -32,13 +32,17 @@ public struct SigningKeyStore: Sendable {
         }
     }
 
-    /// Adds `key` as the newest key, schedules the retirement of keys without one, and deletes retired keys.
+    /// Adds `key` as the newest key of its algorithm, schedules the retirement of that algorithm's other keys, and
+    /// deletes retired keys.
     public func rotate(to key: StoredSigningKey, retireOthersAt: Int64, now: Int64) async throws {
         try await store.transaction { db in
             try await db.raw("DELETE FROM auth_signing_keys WHERE retire_at IS NOT NULL AND retire_at < \(bind: now)")
                 .run()
             try await db.raw(
-                "UPDATE auth_signing_keys SET retire_at = \(bind: retireOthersAt) WHERE retire_at IS NULL"
+                """
+                UPDATE auth_signing_keys SET retire_at = \(bind: retireOthersAt)
+                WHERE retire_at IS NULL AND algorithm = \(bind: key.algorithm)
+                """
             ).run()
             try await db.raw(
                 """
