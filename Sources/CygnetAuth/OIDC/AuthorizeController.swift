@@ -25,11 +25,12 @@ struct AuthorizeController: Sendable {
     }
 
     func validated(_ parameters: FormParameters) async throws -> Result<AuthorizationRequest, AuthorizationRefusal> {
-        let client = try await (try? parameters.value("client_id")).flatMap { $0 }.asyncMap {
-            try await context.clients.find(id: $0)
+        var client: RegisteredClient?
+        if let clientID = (try? parameters.value("client_id")) ?? nil {
+            client = try await context.clients.find(id: clientID)
         }
         do {
-            return .success(try AuthorizationRequestValidator.validate(parameters, client: client ?? nil))
+            return .success(try AuthorizationRequestValidator.validate(parameters, client: client))
         } catch {
             return .failure(error)
         }
@@ -125,8 +126,13 @@ struct AuthorizeController: Sendable {
     /// Checks the password; records failures for throttling. Unknown users cost the same time as known ones.
     func checkPassword(username: String, password: String, address: String) async throws -> Account? {
         let credentials = try await context.accounts.users.credentials(username: username)
-        let hash = credentials?.1 ?? Self.decoyHash
-        let matches = try await context.accounts.hasher.verify(password, against: hash)
+        let hasher = context.accounts.hasher
+        let matches =
+            if let hash = credentials?.1 {
+                try await hasher.verify(password, against: hash)
+            } else {
+                try await hasher.verifyWithoutAccount(password)
+            }
         guard matches, let (account, _) = credentials, !account.isDisabled else {
             await context.throttle.recordFailure(account: username, address: address)
             Counter(label: "cygnet_auth_logins_total", dimensions: [("result", "failure")]).increment()
@@ -134,7 +140,7 @@ struct AuthorizeController: Sendable {
             return nil
         }
         await context.throttle.recordSuccess(account: username)
-        if context.accounts.hasher.needsRehash(hash) {
+        if let hash = credentials?.1, hasher.needsRehash(hash) {
             // The configured cost went up since this password was stored; upgrade it while we know the password.
             try? await context.accounts.setPassword(username: username, password: password)
         }
@@ -142,10 +148,6 @@ struct AuthorizeController: Sendable {
         context.logger.info("login", metadata: ["user": "\(username)"])
         return account
     }
-
-    /// A valid hash of a random password, so a login for an unknown user does the same work.
-    static let decoyHash =
-        "$scrypt$ln=15,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$" + String(repeating: "A", count: 43)
 
     func issueCode(
         _ authorization: AuthorizationRequest, account: Account, authTime: Int64, status: HTTPResponse.Status
@@ -182,15 +184,6 @@ struct AuthorizeController: Sendable {
                 uri,
                 with: [("error", error), ("error_description", description), ("state", state), ("iss", context.issuer)])
             return Response(status: .found, headers: [.location: location, .cacheControl: "no-store"])
-        }
-    }
-}
-
-extension Optional {
-    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
-        switch self {
-        case .some(let value): return try await transform(value)
-        case .none: return nil
         }
     }
 }

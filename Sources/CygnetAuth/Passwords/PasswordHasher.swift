@@ -51,6 +51,16 @@ public struct PasswordHasher: Sendable {
         return candidate == SymmetricKey(data: stored.digest)
     }
 
+    /// Does the work of a check against a stored hash with the configured parameters and returns false, so a login
+    /// for an unknown user takes as long as one for a known user.
+    public func verifyWithoutAccount(_ password: String) async throws -> Bool {
+        let parameters = parameters
+        _ = try await threadPool.runIfActive {
+            try Self.derive(password, salt: Data(count: 16), parameters: parameters)
+        }
+        return false
+    }
+
     /// Whether a stored hash was made with weaker parameters than the configured ones (rehash on next login).
     public func needsRehash(_ encoded: String) -> Bool {
         StoredHash(encoded)?.parameters != parameters
