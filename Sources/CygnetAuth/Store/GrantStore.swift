@@ -170,17 +170,9 @@ public struct GrantStore: Sendable {
             nonce: try first.decode(column: "nonce", as: String?.self),
             authTime: try first.decode(column: "auth_time", as: Int64.self),
             revoked: try first.decode(column: "revoked_at", as: Int64?.self) != nil)
-        guard let userID, let username = try first.decode(column: "username", as: String?.self) else {
-            return (grant, nil)
-        }
-        let account = Account(
-            id: userID, username: username, displayName: try first.decode(column: "display_name", as: String.self),
-            email: try first.decode(column: "email", as: String.self),
-            isDisabled: try first.decode(column: "disabled", as: Bool.self),
-            isAdmin: try first.decode(column: "is_admin", as: Bool.self),
-            groups: try rows.compactMap { try $0.decode(column: "group_name", as: String?.self) },
-            createdAt: try first.decode(column: "created_at", as: Int64.self))
-        return (grant, account)
+        guard let userID, try first.decode(column: "username", as: String?.self) != nil else { return (grant, nil) }
+        let groups = try rows.compactMap { try $0.decode(column: "group_name", as: String?.self) }
+        return (grant, try UserStore.account(from: first, id: userID, groups: groups))
     }
 
     /// The grant a refresh token belongs to, if the token is live (for revocation and introspection).

@@ -152,15 +152,19 @@ public struct UserStore: Sendable {
                 if let group { accounts[accounts.count - 1].groups.append(group) }
                 continue
             }
-            accounts.append(
-                Account(
-                    id: id, username: try row.decode(column: "username", as: String.self),
-                    displayName: try row.decode(column: "display_name", as: String.self),
-                    email: try row.decode(column: "email", as: String.self),
-                    isDisabled: try row.decode(column: "disabled", as: Bool.self),
-                    isAdmin: try row.decode(column: "is_admin", as: Bool.self),
-                    groups: group.map { [$0] } ?? [], createdAt: try row.decode(column: "created_at", as: Int64.self)))
+            accounts.append(try account(from: row, id: id, groups: group.map { [$0] } ?? []))
         }
         return accounts
+    }
+
+    /// An account from a row holding the columns of `auth_users` (all but the password hash).
+    static func account(from row: any SQLRow, id: String, groups: [String]) throws -> Account {
+        Account(
+            id: id, username: try row.decode(column: "username", as: String.self),
+            displayName: try row.decode(column: "display_name", as: String.self),
+            email: try row.decode(column: "email", as: String.self),
+            isDisabled: try row.decode(column: "disabled", as: Bool.self),
+            isAdmin: try row.decode(column: "is_admin", as: Bool.self), groups: groups,
+            createdAt: try row.decode(column: "created_at", as: Int64.self))
     }
 }
