@@ -1,3 +1,4 @@
+import CygnetRuntime
 import Foundation
 import Hummingbird
 

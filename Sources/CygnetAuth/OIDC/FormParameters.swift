@@ -1,20 +1,14 @@
+import CygnetRuntime
 import Foundation
 public import Hummingbird
 
 /// Parameters of a query string or an `application/x-www-form-urlencoded` body. OAuth forbids repeating a
 /// parameter (RFC 6749 §3.1), so a repeat is remembered and refused by `value(_:)`.
 public struct FormParameters: Sendable {
-    private var values: [String: String] = [:]
-    private var repeated: Set<String> = []
+    private let form: URLEncodedForm
 
     public init(encoded text: Substring) {
-        for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]) else { continue }
-            let value = parts.count > 1 ? Self.decode(parts[1]) ?? "" : ""
-            if values[name] != nil { repeated.insert(name) }
-            values[name] = value
-        }
+        form = URLEncodedForm(encoded: text)
     }
 
     public init(query request: Request) {
@@ -40,8 +34,10 @@ public struct FormParameters: Sendable {
 
     /// The value of `name`; empty values count as absent. Throws `invalid_request` if it was sent twice.
     public func value(_ name: String) throws(OAuthError) -> String? {
-        guard !repeated.contains(name) else { throw .invalidRequest("the parameter '\(name)' was sent more than once") }
-        guard let value = values[name], !value.isEmpty else { return nil }
+        guard !form.repeated.contains(name) else {
+            throw .invalidRequest("the parameter '\(name)' was sent more than once")
+        }
+        guard let value = form[name], !value.isEmpty else { return nil }
         return value
     }
 
@@ -51,9 +47,5 @@ public struct FormParameters: Sendable {
     }
 
     /// All values that were sent, for re-sending them as hidden form fields.
-    public var all: [String: String] { values }
-
-    private static func decode(_ text: Substring) -> String? {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-    }
+    public var all: [String: String] { form.values }
 }

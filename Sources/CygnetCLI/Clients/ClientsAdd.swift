@@ -1,5 +1,6 @@
 public import ArgumentParser
 import CygnetAuth
+import CygnetRuntime
 import Foundation
 
 /// `cygnet clients add`: registers an application and shows its id and secret.

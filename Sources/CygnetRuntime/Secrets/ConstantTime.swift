@@ -1,7 +1,7 @@
 /// Comparison of secrets whose duration does not depend on where they differ, so an attacker cannot learn a
 /// secret one byte at a time from response times. Used for client secrets, PKCE verifiers and CSRF tokens.
-enum ConstantTime {
-    static func equals(_ lhs: String, _ rhs: String) -> Bool {
+public enum ConstantTime {
+    public static func equals(_ lhs: String, _ rhs: String) -> Bool {
         let left = Array(lhs.utf8)
         let right = Array(rhs.utf8)
         guard left.count == right.count else { return false }
