@@ -45,8 +45,12 @@ struct ApplianceBootstrapTests {
             #expect(!again.createdConfiguration && again.administratorPassword == nil)
             #expect(again.front == FrontDoor(host: "0.0.0.0", port: 9000))
             #expect(again.publicURL == "http://127.0.0.1:9000")
-            #expect(again.serviceEnvironment["CYGNET_AUTH_PORT"] == "9000")
-            #expect(again.front.authHealthURL == "http://127.0.0.1:9000/auth/healthz")
+            // Behind the proxy on the front port, the services listen on loopback at the next ports.
+            #expect(again.serviceEnvironment["CYGNET_AUTH_PORT"] == "9001")
+            #expect(again.serviceEnvironment["CYGNET_AUTH_HOST"] == "127.0.0.1")
+            #expect(again.serviceEnvironment["CYGNET_HUB_PORT"] == "9003")
+            #expect(again.front.authHealthURL == "http://127.0.0.1:9001/auth/healthz")
+            #expect(again.front.proxyHealthURL == "http://127.0.0.1:9002/api/healthz")
             let text = try String(contentsOfFile: state + "/cygnet.yaml", encoding: .utf8)
             #expect(text.contains("port: 8123"))
         }
@@ -64,8 +68,8 @@ struct ApplianceBootstrapTests {
             #expect(settings.publicURL == "https://notebooks.school.example")
             #expect(settings.stateDirectory == cygnet.directory + "/with \"quote\"")
             #expect(settings.database == .sqlite(path: cygnet.directory + "/with \"quote\"/cygnet.sqlite"))
-            #expect(try reader.int("auth.port", default: 0, range: 1...65535) == 8443)
-            #expect(try reader.string("auth.host", default: "") == "0.0.0.0")
+            #expect(try FrontDoor(reading: reader) == FrontDoor(host: "0.0.0.0", port: 8443))
+            #expect(try reader.int("proxy.port", default: 0, range: 1...65535) == 8443)
         }
     }
 
@@ -91,5 +95,21 @@ struct ApplianceBootstrapTests {
         }
         #expect(error?.message.hasPrefix("port \(listener.port) on 127.0.0.1 is already in use by ") == true)
         #expect(throws: Never.self) { try Up.checkPortIsFree(FrontDoor(host: "127.0.0.1", port: 0)) }
+    }
+}
+
+@Suite("cygnet up: the front door")
+struct FrontDoorTests {
+    @Test func oldSettingsFilesNamedTheFrontDoorUnderAuth() throws {
+        let old = SettingsReader(values: ["auth.host": "0.0.0.0", "auth.port": "8080"])
+        #expect(try FrontDoor(reading: old) == FrontDoor(host: "0.0.0.0", port: 8080))
+        let new = SettingsReader(values: ["auth.port": "8080", "proxy.port": "9000"])
+        #expect(try FrontDoor(reading: new) == FrontDoor(host: "127.0.0.1", port: 9000))
+    }
+
+    @Test func servicesGetTheThreePortsAfterTheFrontPort() {
+        let front = FrontDoor(host: "0.0.0.0", port: 8000)
+        #expect(front.internalPorts == [8001, 8002, 8003])
+        #expect(front.hubHealthURL == "http://127.0.0.1:8003/hub/healthz")
     }
 }

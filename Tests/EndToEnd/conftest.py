@@ -41,10 +41,10 @@ atexit.register(_kill_every_instance)
 
 
 @contextlib.contextmanager
-def running_cygnet(tmp_path_factory, name: str):
+def running_cygnet(tmp_path_factory, name: str, env: dict[str, str] | None = None):
     """A `cygnet up` on a free port with a state directory that does not exist yet.
     Stopped (and its process group killed, whatever happened) at the end."""
-    instance = CygnetInstance(tmp_path_factory.mktemp(name) / "state")
+    instance = CygnetInstance(tmp_path_factory.mktemp(name) / "state", env=env)
     try:
         instance.start()
         yield instance

@@ -51,10 +51,23 @@ def cygnet_binary() -> Path:
 
 
 def free_port() -> int:
-    """A TCP port that was free a moment ago on 127.0.0.1."""
+    """A TCP port that was free a moment ago on 127.0.0.1, with the three after it free too: `cygnet up`
+    puts its sign-in service, proxy control port and hub there."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port + 3 < 65536 and all(_port_is_free(port + offset) for offset in range(1, 4)):
+            return port
+
+
+def _port_is_free(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def wait_for(condition, timeout: float, interval: float = 0.05, what: str = "condition"):
@@ -83,12 +96,19 @@ class CygnetInstance:
     all_instances: list["CygnetInstance"] = []
 
     def __init__(
-        self, state_dir: Path, port: int | None = None, host: str = "127.0.0.1", public_url: str | None = None
+        self,
+        state_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        public_url: str | None = None,
+        env: dict[str, str] | None = None,
     ):
         self.state_dir = Path(state_dir)
         self.port = port or free_port()
         self.host = host
         self.public_url = public_url
+        # Extra CYGNET_… settings for this instance's services (they inherit `cygnet up`'s environment).
+        self.env = dict(env or {})
         self.process: subprocess.Popen | None = None
         self.output: list[str] = []
         self.runs = 0
@@ -131,6 +151,7 @@ class CygnetInstance:
             bufsize=1,
             # Its own process group, so teardown can always reach cygnet-auth as well.
             start_new_session=True,
+            env=os.environ | self.env,
         )
         threading.Thread(target=self._drain, args=(self.process,), daemon=True).start()
 
@@ -192,7 +213,8 @@ class CygnetInstance:
         return self.process.returncode
 
     def kill(self):
-        """Last resort for teardown: SIGKILL to the whole process group that we started."""
+        """Last resort for teardown: SIGKILL to the whole process group that we started, and to the
+        sessions of this instance's hub (each runs in a session of its own, so it survives a hub restart)."""
         if self.process is None:
             return
         try:
@@ -203,6 +225,26 @@ class CygnetInstance:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
             pass
+        for pid in self.session_pids():
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def session_pids(self) -> list[int]:
+        """Session servers started by this instance's hub (their JUPYTERHUB_API_URL names its port)."""
+        marker = f"JUPYTERHUB_API_URL=http://127.0.0.1:{self.port + 3}/hub/api".encode()
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                environment = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            if marker in environment.split(b"\0"):
+                found.append(int(entry.name))
+        return found
 
     # -- the CLI against this state directory ---------------------------------------------------
 

@@ -123,3 +123,28 @@ cygnet_python_venv() {
         cygnet_die "pip install failed (see .build/logs/pip.log)"
     echo "$wanted" >"$stamp"
 }
+
+# The Python environment sessions run (jupyterhub-singleuser and JupyterLab) until the software
+# repositories provide stacks: /opt/cygnet/jupyter, made from Debian's /usr/bin/python3 so that
+# every per-user Unix account can run it.
+CYGNET_SESSION_PYTHON=/opt/cygnet/jupyter
+cygnet_session_python() {
+    local venv="$CYGNET_SESSION_PYTHON"
+    local requirements="$CYGNET_ROOT/scripts/lib/session-requirements.txt"
+    local stamp="$venv/.requirements.sha256"
+    local wanted
+    wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
+    if [[ -x "$venv/bin/jupyterhub-singleuser" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+        return 0
+    fi
+    [[ -x "$venv/bin/python" ]] ||
+        cygnet_run_step "$CYGNET_ROOT/.build/logs/session-venv.log" "creating the session environment $venv" \
+            /usr/bin/python3 -m venv "$venv" ||
+        cygnet_die "could not create $venv (is python3-venv installed?)"
+    cygnet_run_step "$CYGNET_ROOT/.build/logs/session-pip.log" \
+        "installing JupyterLab and jupyterhub-singleuser into $venv (about a minute)" \
+        "$venv/bin/pip" install --disable-pip-version-check --no-input -r "$requirements" ||
+        cygnet_die "pip install failed (see .build/logs/session-pip.log)"
+    chmod -R a+rX "$venv"
+    echo "$wanted" >"$stamp"
+}

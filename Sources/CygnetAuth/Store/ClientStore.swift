@@ -38,6 +38,22 @@ public struct ClientStore: Sendable {
         }
     }
 
+    /// Registers (or re-registers, with a new secret and this run's addresses) a client that `cygnet up` manages
+    /// itself, such as the hub.
+    public func replaceAppliance(_ client: RegisteredClient) async throws {
+        try await store.transaction { db in
+            try await db.raw("DELETE FROM auth_clients WHERE id = \(bind: client.id) AND source = 'appliance'").run()
+            do {
+                try await Self.insert(client, into: db)
+            } catch  where StoreError.isUniqueViolation(error) {
+                throw AuthError(
+                    .alreadyExists,
+                    "the client id '\(client.id)' is reserved for Cygnet's hub, but a client with that id was added with 'cygnet clients add' or the settings file; remove that one"
+                )
+            }
+        }
+    }
+
     static func insert(_ client: RegisteredClient, into db: any SQLDatabase) async throws {
         try await db.raw(
             """
@@ -91,31 +107,5 @@ public struct ClientStore: Sendable {
             allowsClientCredentials: try row.decode(column: "client_credentials", as: Bool.self),
             source: try row.decode(column: "source", as: String.self),
             createdAt: try row.decode(column: "created_at", as: Int64.self))
-    }
-}
-
-/// Client secrets and refresh tokens are 256-bit random values, so a fast hash is enough to keep the database
-/// useless to a thief; a slow password hash would only cost time on every token request.
-public enum SecretDigest {
-    public static func hash(_ secret: String) -> String {
-        // Hand-rolled hex: String(format:) per byte costs more than the hash itself on the token path.
-        let digits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Data(secret.utf8)) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: hex, as: UTF8.self)
-    }
-
-    /// Constant-time comparison of a presented secret with a stored digest.
-    public static func matches(_ secret: String, digest: String) -> Bool {
-        ConstantTime.equals(hash(secret), digest)
-    }
-
-    /// A new random secret: 32 bytes, base64url.
-    public static func newSecret() -> String {
-        SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.base64URLEncodedString()
     }
 }

@@ -19,9 +19,8 @@ extension DoctorChecks {
         do {
             let reader = try await ConfigurationLoader.load(file: file)
             let settings = try ApplianceSettings(reading: reader)
-            let auth = try AuthSettings(reading: reader)
-            let installation = ConfiguredInstallation(
-                settings: settings, front: FrontDoor(host: auth.host, port: auth.port))
+            _ = try AuthSettings(reading: reader)
+            let installation = ConfiguredInstallation(settings: settings, front: try FrontDoor(reading: reader))
             return (.ok("the settings file \(file) is valid"), installation)
         } catch {
             return (.fix("the settings file has a problem: \(CLIError.presentable(error))", "edit \(file)"), nil)
@@ -48,7 +47,7 @@ extension DoctorChecks {
 
     /// Cygnet is running on the front port: its sign-in service must answer there.
     static func service(_ front: FrontDoor) async -> DoctorCheck {
-        let url = front.authHealthURL
+        let url = front.frontHealthURL
         guard await HealthProbe(url: url).check() else {
             return .fix(
                 "Cygnet is running but the sign-in service does not answer at \(url)",

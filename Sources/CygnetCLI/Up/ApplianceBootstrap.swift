@@ -22,18 +22,30 @@ struct ApplianceBootstrap: Sendable {
         var createdConfiguration: Bool
         /// Set when this run created the administrator.
         var administratorPassword: String? = nil
+        /// Secrets of this run: the hub's with cygnet-auth, and the one the hub uses with the proxy's control API.
+        var hubClientSecret = SecretDigest.newSecret()
+        var proxyToken = SecretDigest.newSecret()
 
-        /// What the child services read on top of the settings file: this run's command-line values.
+        /// What the child services read on top of the settings file: this run's addresses and secrets.
         var serviceEnvironment: [String: String] {
             [
                 "CYGNET_PUBLIC_URL": publicURL,
                 "CYGNET_AUTH_HOST": front.authListenHost,
                 "CYGNET_AUTH_PORT": String(front.authListenPort),
+                "CYGNET_HUB_HOST": front.internalHost,
+                "CYGNET_HUB_PORT": String(front.hubListenPort),
+                "CYGNET_HUB_AUTH_URL": "http://\(front.internalHost):\(front.authListenPort)/auth",
+                "CYGNET_HUB_CLIENT_ID": ApplianceBootstrap.hubClientID,
+                "CYGNET_HUB_CLIENT_SECRET": hubClientSecret,
+                "CYGNET_HUB_PROXY_API_URL": "http://\(front.internalHost):\(front.proxyAPIPort)",
+                "CYGNET_HUB_PROXY_AUTH_TOKEN": proxyToken,
+                "CYGNET_PROXY_AUTH_TOKEN": proxyToken,
             ]
         }
     }
 
     static let administratorUsername = "admin"
+    static let hubClientID = "cygnet-hub"
 
     /// The state folder and settings file (written on the first run), read with this run's command-line values.
     func prepareConfiguration() async throws -> Prepared {
@@ -41,14 +53,15 @@ struct ApplianceBootstrap: Sendable {
         let created = try writeStarterConfigurationIfMissing()
         let settings: ApplianceSettings
         let auth: AuthSettings
+        let fileFront: FrontDoor
         do {
             let reader = try await ConfigurationLoader.load(file: configFile)
             settings = try ApplianceSettings(reading: reader)
             auth = try AuthSettings(reading: reader)
+            fileFront = try FrontDoor(reading: reader)
         } catch {
             throw CLIError.presentable(error)
         }
-        let fileFront = FrontDoor(host: auth.host, port: auth.port)
         let front = FrontDoor(host: host ?? fileFront.host, port: port ?? fileFront.port)
         // A public URL that was only derived from the file's host and port follows them when they are overridden.
         let derived = settings.publicURL == fileFront.defaultPublicURL
@@ -62,7 +75,7 @@ struct ApplianceBootstrap: Sendable {
     /// administrator and prints its password, once.
     func prepareAccounts(_ prepared: inout Prepared, console: Console) async throws {
         let password = try await createAdministratorIfNoAccounts(
-            settings: prepared.settings, hashing: prepared.hashing)
+            settings: prepared.settings, hashing: prepared.hashing, hubClient: hubClient(prepared))
         guard let password else { return }
         prepared.administratorPassword = password
         console.print("Administrator account created (the password is shown only this once):")
@@ -108,8 +121,19 @@ struct ApplianceBootstrap: Sendable {
         return true
     }
 
+    /// The hub signs people in through cygnet-auth as this client; registered anew each run with this run's secret
+    /// and public address.
+    func hubClient(_ prepared: Prepared) -> RegisteredClient {
+        RegisteredClient(
+            id: Self.hubClientID, name: "Cygnet hub", secretHash: SecretDigest.hash(prepared.hubClientSecret),
+            redirectURIs: [prepared.publicURL + "/hub/oauth_callback"],
+            postLogoutRedirectURIs: [prepared.publicURL + "/hub/"],
+            scopes: RegisteredClient.defaultScopes + [RegisteredClient.adminScope], isPublic: false,
+            source: "appliance", createdAt: Int64(Date().timeIntervalSince1970))
+    }
+
     private func createAdministratorIfNoAccounts(
-        settings: ApplianceSettings, hashing: PasswordHasher.Parameters
+        settings: ApplianceSettings, hashing: PasswordHasher.Parameters, hubClient: RegisteredClient
     ) async throws -> String? {
         let logger = Logger(label: "cygnet") {
             StructuredLogHandler(label: $0, level: settings.logLevel, format: settings.logFormat)
@@ -117,6 +141,7 @@ struct ApplianceBootstrap: Sendable {
         do {
             return try await SQLStore.withStore(settings.database, logger: logger) { store in
                 try await AuthSchema.migrate(store)
+                try await ClientStore(store: store).replaceAppliance(hubClient)
                 let accounts = AccountService(store: store, hasher: PasswordHasher(parameters: hashing))
                 guard try await accounts.users.list().isEmpty else { return nil }
                 let password = AccountService.generatePassword()

@@ -1,8 +1,7 @@
-/// Where people reach this Cygnet (the front host and port) and which service listens there.
-///
-/// Until the hub's proxy exists, cygnet-auth itself listens on the front port and serves `/auth/…` there. When the
-/// proxy arrives it takes the front port and this type gives cygnet-auth a loopback port of its own: nothing else in
-/// `cygnet up` needs to change.
+import CygnetRuntime
+
+/// Where people reach this Cygnet (the front host and port, where cygnet-proxy listens) and the loopback ports of the
+/// services behind it, numbered from the front port so two appliances on one machine do not collide.
 struct FrontDoor: Sendable, Equatable {
     var host: String
     var port: Int
@@ -10,14 +9,37 @@ struct FrontDoor: Sendable, Equatable {
     static let defaultHost = "127.0.0.1"
     static let defaultPort = 8000
 
-    /// The address cygnet-auth listens on (`auth.host`, `auth.port`).
-    var authListenHost: String { host }
-    var authListenPort: Int { port }
-
-    /// Where `cygnet up` checks that the sign-in service answers.
-    var authHealthURL: String {
-        "http://\(Self.urlHost(Self.reachableHost(authListenHost))):\(authListenPort)/auth/healthz"
+    /// The settings file's front door: `proxy.host` and `proxy.port`. Files written before the proxy existed named
+    /// cygnet-auth's address (`auth.host`, `auth.port`) as the front door; they keep working.
+    init(reading settings: SettingsReader) throws {
+        if settings.optionalString("proxy.port") != nil || settings.optionalString("proxy.host") != nil {
+            host = try settings.string("proxy.host", default: Self.defaultHost)
+            port = try settings.int("proxy.port", default: Self.defaultPort, range: 1...65532)
+        } else {
+            host = try settings.string("auth.host", default: Self.defaultHost)
+            port = try settings.int("auth.port", default: Self.defaultPort, range: 1...65532)
+        }
     }
+
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// The services behind the proxy listen on loopback only.
+    var internalHost: String { "127.0.0.1" }
+    var authListenHost: String { internalHost }
+    var authListenPort: Int { port + 1 }
+    var proxyAPIPort: Int { port + 2 }
+    var hubListenPort: Int { port + 3 }
+    var internalPorts: [Int] { [authListenPort, proxyAPIPort, hubListenPort] }
+
+    /// Where `cygnet up` checks that each service answers.
+    var authHealthURL: String { "http://\(internalHost):\(authListenPort)/auth/healthz" }
+    var hubHealthURL: String { "http://\(internalHost):\(hubListenPort)/hub/healthz" }
+    var proxyHealthURL: String { "http://\(internalHost):\(proxyAPIPort)/api/healthz" }
+    /// Through the front door: what people's browsers reach.
+    var frontHealthURL: String { "http://\(Self.urlHost(Self.reachableHost(host))):\(port)/auth/healthz" }
 
     /// The public URL to suggest when none is configured.
     var defaultPublicURL: String {

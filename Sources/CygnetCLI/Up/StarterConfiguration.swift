@@ -28,12 +28,12 @@ struct StarterConfiguration: Equatable {
           # hundred people), or postgres://user:password@host:5432/cygnet for a larger installation.
           url: \(Self.quoted(databaseURL))
 
-        auth:
-          # The sign-in service (cygnet-auth) listens on this address and port. 127.0.0.1 accepts connections
-          # from this machine only; 0.0.0.0 from other computers too. While Cygnet runs on one machine, this is
-          # also the port in public_url.
-          host: \(Self.quoted(front.authListenHost))
-          port: \(front.authListenPort)
+        proxy:
+          # The front door: the address and port people's browsers connect to. 127.0.0.1 accepts connections
+          # from this machine only; 0.0.0.0 from other computers too. The parts of Cygnet behind it listen on
+          # this machine only, on the next three ports (e.g. 8001-8003 for 8000).
+          host: \(Self.quoted(front.host))
+          port: \(front.port)
 
         """
     }

@@ -3,6 +3,7 @@ import CygnetRuntime
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import UnixSignals
 
 /// `cygnet up`: runs the whole appliance on this machine in the foreground, with nothing to configure first.
@@ -58,33 +59,58 @@ public struct Up: AsyncParsableCommand {
 
     public func run() async throws {
         let console = Console.current
-        let authExecutable = try SiblingExecutable.path(named: "cygnet-auth")
+        let executables = try ["cygnet-auth", "cygnet-hub", "cygnet-proxy"].map {
+            try SiblingExecutable.path(named: $0)
+        }
         let bootstrap = ApplianceBootstrap(
             stateDirectory: state.stateDirectory, configFile: state.configFile, host: host, port: port,
             publicURL: publicURL)
         var prepared = try await bootstrap.prepareConfiguration()
-        try Self.checkPortIsFree(prepared.front)
+        try Self.checkPortsAreFree(prepared.front)
         try await bootstrap.prepareAccounts(&prepared, console: console)
         let logger = Logger(label: "cygnet") { [settings = prepared.settings] in
             StructuredLogHandler(label: $0, level: settings.logLevel, format: settings.logFormat)
         }
-        let probe = HealthProbe(url: prepared.front.authHealthURL)
-        let auth = SupervisedProcess(
-            name: "cygnet-auth", executable: authExecutable,
-            arguments: ["--config", bootstrap.configFile, "--exit-with-parent"],
-            environment: prepared.serviceEnvironment, outputPrefix: "[auth] ", isHealthy: { await probe.check() })
-        console.print("Starting the sign-in service (cygnet-auth) and waiting for \(probe.url) to answer …")
-        let supervisor = ProcessSupervisor(
-            process: auth, policy: RestartStateMachine.Policy(), console: console, logger: logger,
-            onEvent: { [publicURL = prepared.publicURL] in Self.report($0, publicURL: publicURL, console: console) })
+        let processes = ApplianceProcesses(
+            prepared: prepared, configFile: bootstrap.configFile, auth: executables[0], hub: executables[1],
+            proxy: executables[2])
+        console.print("Starting Cygnet: the sign-in service, the hub and the front door (proxy) …")
+        let board = ReadinessBoard(expected: processes.all.map(\.name))
+        let supervisors = processes.all.map { process in
+            ProcessSupervisor(
+                process: process, policy: RestartStateMachine.Policy(), console: console, logger: logger,
+                onEvent: { [publicURL = prepared.publicURL] event in
+                    Self.report(event, of: process.name, board: board, publicURL: publicURL, console: console)
+                })
+        }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [supervisor], gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger))
-        try await group.run()
+                services: supervisors.map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint, .sighup],
+                logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await processes.stopSessions(console: console)
+            throw error
+        }
+        await processes.stopSessions(console: console)
         console.print("Cygnet has stopped.")
     }
 
-    /// Fails at once with the reason, rather than letting cygnet-auth fail to listen and retry for a minute.
+    /// Fails at once with the reason, rather than letting a service fail to listen and retry for a minute.
+    static func checkPortsAreFree(_ front: FrontDoor) throws {
+        try checkPortIsFree(front)
+        for port in front.internalPorts where PortProbe.canListen(host: front.internalHost, port: port) != .free {
+            let owner = PortOwner.find(port: port)
+            let by = owner.map { " by \($0.command) (process \($0.processID))" } ?? " by another program"
+            throw CLIError(
+                "port \(port) on this machine is in use\(by); Cygnet needs the three ports after its own port "
+                    + "(\(front.port)) for its parts. Start Cygnet with --port and another port, e.g. --port \(front.port + 10)."
+            )
+        }
+    }
+
     static func checkPortIsFree(_ front: FrontDoor) throws {
         switch PortProbe.canListen(host: front.host, port: front.port) {
         case .free:
@@ -104,14 +130,37 @@ public struct Up: AsyncParsableCommand {
         }
     }
 
-    static func report(_ event: SupervisorEvent, publicURL: String, console: Console) {
+    static func report(
+        _ event: SupervisorEvent, of name: String, board: ReadinessBoard, publicURL: String, console: Console
+    ) {
         switch event {
         case .stillWaiting(let elapsed):
-            console.print("Still waiting for the sign-in service to answer (\(elapsed.components.seconds) s) …")
+            console.print("Still waiting for \(name) to answer (\(elapsed.components.seconds) s) …")
         case .ready:
-            console.print("Cygnet is ready: open \(publicURL)/ and log in as admin.")
+            if board.markReady(name) {
+                console.print("Cygnet is ready: open \(publicURL)/ and log in as admin.")
+            }
         case .started, .recovered, .exited, .restarting:
             break  // The supervisor logs these with their reasons.
+        }
+    }
+}
+
+/// Which services have answered once; the appliance is ready when all have.
+final class ReadinessBoard: Sendable {
+    private let state: Mutex<(expected: Set<String>, ready: Set<String>, announced: Bool)>
+
+    init(expected: [String]) {
+        state = Mutex((Set(expected), [], false))
+    }
+
+    /// Records that `name` answers; true exactly once, when the last one does.
+    func markReady(_ name: String) -> Bool {
+        state.withLock { state in
+            state.ready.insert(name)
+            guard !state.announced, state.ready.isSuperset(of: state.expected) else { return false }
+            state.announced = true
+            return true
         }
     }
 }

@@ -1,0 +1,70 @@
+import Crypto
+import Foundation
+import Subprocess
+import SystemPackage
+
+/// One Unix account per Cygnet user, as The Littlest JupyterHub does: `jupyter-<name>`, created on first spawn with
+/// a private home directory.
+public struct UnixAccounts: Sendable {
+    public let homeRoot: String
+
+    public init(homeRoot: String) {
+        self.homeRoot = homeRoot
+    }
+
+    public struct Account: Sendable, Equatable {
+        public var name: String
+        public var userID: UInt32
+        public var groupID: UInt32
+        public var home: String
+    }
+
+    /// The account name for a Cygnet user: lowercase letters, digits, `-` and `_` only, at most 32 characters.
+    /// A name that had to be changed gets a short hash of the original, so two users never share an account.
+    public static func accountName(for user: String) -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+        var mapped = String(user.lowercased().map { allowed.contains($0) ? $0 : "-" })
+        let changed = mapped != user || mapped.first == "-"
+        if changed || mapped.count > 20 {
+            let digest = SHA256.hash(data: Data(user.utf8)).prefix(3).map { String(format: "%02x", $0) }.joined()
+            mapped = String(mapped.prefix(16)) + "-" + digest
+        }
+        return "jupyter-" + mapped
+    }
+
+    /// Finds or creates the account and its home directory.
+    public func ensure(user: String) async throws -> Account {
+        let name = Self.accountName(for: user)
+        if let existing = try Self.lookup(name) { return existing }
+        let home = homeRoot + "/" + name
+        // Arguments go straight to useradd, never through a shell; the name is already restricted above.
+        let result = try await Subprocess.run(
+            .name("useradd"),
+            arguments: [
+                "--create-home", "--home-dir", home, "--shell", "/bin/bash", "--user-group",
+                "--comment", "Cygnet session account", name,
+            ],
+            output: .string(limit: 64 * 1024), error: .string(limit: 64 * 1024))
+        if !result.terminationStatus.isSuccess, let existing = try Self.lookup(name) {
+            return existing  // another spawn created it at the same moment
+        }
+        guard result.terminationStatus.isSuccess, let account = try Self.lookup(name) else {
+            let reason = result.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
+            throw SpawnFailure("Could not create the Unix account \(name): \(reason)")
+        }
+        chmod(account.home, 0o700)
+        return account
+    }
+
+    static func lookup(_ name: String) throws -> Account? {
+        guard let entry = getpwnam(name) else { return nil }
+        let account = Account(
+            name: name, userID: entry.pointee.pw_uid, groupID: entry.pointee.pw_gid,
+            home: String(cString: entry.pointee.pw_dir))
+        // A system account (or root) with this name would hand a session powers it must not have.
+        guard account.userID >= 1000 else {
+            throw SpawnFailure("The Unix account \(name) exists but is a system account; Cygnet will not use it.")
+        }
+        return account
+    }
+}

@@ -1,0 +1,94 @@
+"""The whole path in a real browser: headless Chromium, driven by Selenium, signs in through cygnet-auth,
+submits the session form, follows the progress page into JupyterLab (through our proxy, WebSockets and all),
+runs a notebook cell and sees its output. A screenshot of each page is kept in artifacts/browser/."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+from cygnet_e2e import REPOSITORY
+
+ARTIFACTS = REPOSITORY / "artifacts" / "browser"
+
+pytestmark = pytest.mark.skipif(
+    not (shutil.which("chromium") and shutil.which("chromedriver")),
+    reason="chromium and chromium-driver are installed by scripts/test",
+)
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_page_load_timeout(120)
+    yield driver
+    driver.quit()
+
+
+def snapshot(driver, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path
+
+
+def test_a_person_runs_a_notebook_cell_in_chromium(cygnet, browser):
+    username = "w" + secrets.token_hex(4)
+    password = secrets.token_urlsafe(12)
+    cygnet.add_user(username, password)
+    wait = WebDriverWait(browser, 120)
+
+    browser.get(cygnet.base_url + "/")
+    wait.until(EC.presence_of_element_located((By.ID, "username")))
+    snapshot(browser, "1-sign-in")
+    browser.find_element(By.ID, "username").send_keys(username)
+    browser.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+
+    wait.until(EC.presence_of_element_located((By.LINK_TEXT, "Start my session")))
+    snapshot(browser, "2-home")
+    browser.find_element(By.LINK_TEXT, "Start my session").click()
+    wait.until(EC.presence_of_element_located((By.ID, "spawn-form")))
+    assert "/hub/spawn?" in browser.find_element(By.ID, "launch-link").get_attribute("value")
+    snapshot(browser, "3-form")
+    browser.find_element(By.CSS_SELECTOR, "#spawn-form button[type=submit]").click()
+
+    # The progress page follows the spawn and opens JupyterLab by itself.
+    wait.until(lambda driver: "/lab" in driver.current_url or "Starting your session" in driver.title)
+    snapshot(browser, "4-progress")
+    WebDriverWait(browser, 180).until(lambda driver: f"/user/{username}/lab" in driver.current_url)
+    launcher = WebDriverWait(browser, 180).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, ".jp-LauncherCard[data-category='Notebook']"))
+    )
+    snapshot(browser, "5-jupyterlab")
+    launcher.click()
+
+    cell = WebDriverWait(browser, 120).until(
+        EC.element_to_be_clickable((By.CSS_SELECTOR, ".jp-Notebook .jp-Cell .cm-content"))
+    )
+    # The kernel must be connected (its WebSocket through our proxy) before the cell runs.
+    WebDriverWait(browser, 120).until(
+        lambda driver: "Idle" in driver.find_element(By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator, body").get_attribute("innerHTML")
+        or driver.find_elements(By.CSS_SELECTOR, ".jp-KernelStatus-success, [data-status='idle']")
+    )
+    cell.click()
+    cell.send_keys("print(6*7)")
+    cell.send_keys(Keys.SHIFT + Keys.ENTER)
+    output = WebDriverWait(browser, 120).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, ".jp-OutputArea-output"))
+    )
+    WebDriverWait(browser, 60).until(lambda driver: "42" in output.text)
+    snapshot(browser, "6-cell-output")
+    assert output.text.strip() == "42"
