@@ -71,7 +71,7 @@ class HubBrowser:
     def new_token(self, **body) -> str:
         """An API token of one's own, asked for from the browser session (the CSRF cookie echoed in a header)."""
         self.session.get(self.url("/hub/home"), timeout=30)  # sets the CSRF cookie
-        csrf = self.session.cookies.get("cygnet-hub-csrf")
+        csrf = self.session.cookies.get("_xsrf", path="/hub/")
         response = self.session.post(
             self.url(f"/hub/api/users/{self.username}/tokens"), json=body, headers={"X-XSRFToken": csrf}, timeout=30
         )

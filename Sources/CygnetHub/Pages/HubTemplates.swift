@@ -58,7 +58,7 @@ enum HubTemplates {
         {{#running}}
         <p>Your session is running: {{stack}}, {{cores}} core(s), {{memory}} MB memory, started {{started}}.</p>
         <a class="button" href="{{url}}">Open JupyterLab</a>
-        <form method="post" action="/hub/stop"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><button type="submit" class="secondary">Stop my session</button></form>
+        <form method="post" action="/hub/stop"><input type="hidden" name="_xsrf" value="{{csrfToken}}"><button type="submit" class="secondary">Stop my session</button></form>
         {{/running}}
         {{#pending}}<p>Your session is starting. <a href="/hub/spawn-pending/{{userName}}">Follow its progress</a>.</p>{{/pending}}
         {{#stopped}}
@@ -74,7 +74,7 @@ enum HubTemplates {
         <h1>Start your session</h1>
         {{#hasProblems}}<div class="error" role="alert" id="form-errors"><p>Please correct these choices:</p><ul>{{#problems}}<li>{{.}}</li>{{/problems}}</ul></div>{{/hasProblems}}
         <form method="post" action="/hub/spawn" id="spawn-form">
-        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <input type="hidden" name="_xsrf" value="{{csrfToken}}">
         {{#open}}<input type="hidden" name="open" value="{{open}}">{{/open}}
         <label for="stack">Software stack</label>
         <select id="stack" name="stack">{{#stacks}}<option value="{{name}}"{{#selected}} selected{{/selected}}>{{name}} – {{description}}</option>{{/stacks}}</select>
@@ -148,14 +148,14 @@ enum HubTemplates {
         <thead><tr><th scope="col">User</th><th scope="col">Groups</th><th scope="col">Session</th><th scope="col">Started</th><th scope="col">Last activity</th><th scope="col">CPU</th><th scope="col">Memory</th><th scope="col">Actions</th></tr></thead>
         <tbody>
         {{#users}}<tr><td>{{name}}{{#admin}} (admin){{/admin}}</td><td>{{groups}}</td><td>{{state}}</td><td>{{started}}</td><td>{{lastActivity}}</td><td>{{cpu}}</td><td>{{memory}}</td>
-        <td>{{#running}}<form method="post" action="/hub/admin/users/{{name}}/stop"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><button type="submit" class="secondary">Stop</button></form>{{/running}}{{^running}}<form method="post" action="/hub/admin/users/{{name}}/start"><input type="hidden" name="csrf_token" value="{{csrfToken}}"><button type="submit">Start</button></form>{{/running}}</td></tr>
+        <td>{{#running}}<form method="post" action="/hub/admin/users/{{name}}/stop"><input type="hidden" name="_xsrf" value="{{csrfToken}}"><button type="submit" class="secondary">Stop</button></form>{{/running}}{{^running}}<form method="post" action="/hub/admin/users/{{name}}/start"><input type="hidden" name="_xsrf" value="{{csrfToken}}"><button type="submit">Start</button></form>{{/running}}</td></tr>
         {{/users}}
         </tbody>
         </table>
         <h2>Add users</h2>
         <p class="muted">Accounts and passwords are made with <code>cygnet users add</code> or <code>cygnet users import class.csv</code>; people appear here after they first sign in, or when added below (one name per line).</p>
         <form method="post" action="/hub/admin/users">
-        <input type="hidden" name="csrf_token" value="{{csrfToken}}">
+        <input type="hidden" name="_xsrf" value="{{csrfToken}}">
         <label for="names">User names</label>
         <textarea id="names" name="names"></textarea>
         <button type="submit">Add</button>

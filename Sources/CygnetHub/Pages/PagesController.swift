@@ -8,7 +8,7 @@ struct PagesController: Sendable {
     let resolver: IdentityResolver
     let pages: HubPages
 
-    static let csrfCookie = "cygnet-hub-csrf"
+    static let csrfCookie = "_xsrf"
 
     func addRoutes(to router: Router<HubRequestContext>) {
         let hub = router.group("hub")
@@ -74,7 +74,7 @@ struct PagesController: Sendable {
             fields = try await Self.form(request)
         }
         guard let cookie = request.cookies[Self.csrfCookie]?.value, cookie.count >= 32,
-            let sent = fields["csrf_token"], ConstantTime.equals(cookie, sent)
+            let sent = fields["_xsrf"], ConstantTime.equals(cookie, sent)
         else {
             throw HTTPError(
                 .forbidden,

@@ -41,7 +41,7 @@ public enum HubServer {
             let users = HubUserStore(store: store)
             let tokens = TokenStore(store: store)
             let spawner = LocalProcessSpawner(
-                settings: settings.sessions, stateDirectory: appliance.stateDirectory, logger: logger)
+                settings: settings.sessions, stacks: [], stateDirectory: appliance.stateDirectory, logger: logger)
             for server in try await users.servers() {
                 await spawner.stop(server.spawnerState)
                 try await users.removeServer(user: server.userName, server: server.serverName)
@@ -64,7 +64,8 @@ public enum HubServer {
             }
             let proxy = ProxyClient(apiURL: settings.proxyAPIURL, token: settings.proxyAuthToken)
             let spawner = LocalProcessSpawner(
-                settings: settings.sessions, stateDirectory: appliance.stateDirectory, logger: logger)
+                settings: settings.sessions, stacks: settings.stacks, stateDirectory: appliance.stateDirectory,
+                logger: logger)
             let sessions = SessionManager(
                 settings: settings, appliance: appliance, spawner: spawner, store: store, proxy: proxy, logger: logger)
             let context = HubContext(

@@ -29,6 +29,8 @@ public struct HubSettings: Sendable {
         public var startupScriptTimeout: Duration
         public var idleTimeout: Duration
         public var cullInterval: Duration
+        /// Start sessions by forking a process with JupyterLab already imported (see `ForkServer`).
+        public var forkServer: Bool
     }
 
     /// A software stack sessions can run from: a Python prefix with `bin/jupyterhub-singleuser`.
@@ -104,7 +106,8 @@ public struct HubSettings: Sendable {
             idleTimeout: try settings.duration(
                 "hub.sessions.idle_timeout", default: .seconds(3600), range: .seconds(10)...(.seconds(86400 * 30))),
             cullInterval: try settings.duration(
-                "hub.sessions.cull_interval", default: .seconds(60), range: .seconds(1)...(.seconds(3600))))
+                "hub.sessions.cull_interval", default: .seconds(60), range: .seconds(1)...(.seconds(3600))),
+            forkServer: try settings.bool("hub.sessions.fork_server", default: true))
         let stackNames = settings.childNames(of: "hub.stacks")
         if stackNames.isEmpty {
             stacks = [

@@ -10,14 +10,35 @@ public struct LocalProcessSpawner: Spawner {
     let logDirectory: String
     let accounts: UnixAccounts?
     let controlGroups: ControlGroups
+    /// One per stack, when sessions run the default command (a custom one is always started afresh).
+    let forkServers: [String: ForkServer]
     let logger: Logger
 
-    public init(settings: HubSettings.SessionSettings, stateDirectory: String, logger: Logger) {
+    public init(
+        settings: HubSettings.SessionSettings, stacks: [HubSettings.Stack], stateDirectory: String, logger: Logger
+    ) {
         self.settings = settings
         self.logDirectory = stateDirectory + "/session-logs"
         self.accounts = settings.unixAccounts ? UnixAccounts(homeRoot: settings.homeRoot) : nil
         self.controlGroups = ControlGroups()
+        let useForkServer = settings.forkServer && settings.command == ["jupyterhub-singleuser"]
+        self.forkServers = Dictionary(
+            uniqueKeysWithValues: (useForkServer ? stacks : []).map {
+                ($0.name, ForkServer(stack: $0, directory: stateDirectory + "/run", logger: logger))
+            })
         self.logger = logger
+    }
+
+    /// Starts the fork servers ahead of the first session, so nobody waits for them.
+    public func prepare() async {
+        for (name, server) in forkServers {
+            do {
+                try await server.ensureRunning()
+            } catch {
+                logger.warning(
+                    "no fork server; sessions start without it", metadata: ["stack": "\(name)", "error": "\(error)"])
+            }
+        }
     }
 
     public var description: String {
@@ -63,15 +84,34 @@ public struct LocalProcessSpawner: Spawner {
             name: UnixAccounts.accountName(for: request.userName), cores: request.options.cores,
             memoryMB: request.options.memoryMB)
         await progress("Starting JupyterLab from the \(request.stack.name) stack …")
-        let (processID, startTime) = try DetachedProcess.spawn(
-            arguments: arguments, environment: environment, directory: place.home, logFile: logFile,
-            identity: place.identity)
+        let (processID, startTime) = try await launch(
+            arguments: arguments, environment: environment, place: place, logFile: logFile, stack: request.stack)
         if let group, !controlGroups.add(processID: processID, to: group) {
             logger.warning("could not put a session into its control group", metadata: ["group": "\(group)"])
         }
         return SpawnerState(
             kind: "local-process", host: "127.0.0.1", port: port, processID: processID, processStartTime: startTime,
             unixAccount: place.accountName, controlGroup: group, logFile: logFile)
+    }
+
+    /// Through the stack's fork server when there is one (falling back to a fresh process if it fails).
+    func launch(
+        arguments: [String], environment: [String: String], place: Place, logFile: String, stack: HubSettings.Stack
+    ) async throws -> (processID: Int32, startTime: UInt64?) {
+        if let server = forkServers[stack.name] {
+            do {
+                let processID = try await server.spawn(
+                    ForkServer.Request(
+                        uid: place.identity?.userID, gid: place.identity?.groupID, cwd: place.home,
+                        env: environment, argv: ["jupyterhub-singleuser"] + arguments.dropFirst(), log: logFile))
+                return (processID, DetachedProcess.startTime(of: processID))
+            } catch {
+                logger.warning("the fork server failed; starting the session afresh", metadata: ["error": "\(error)"])
+            }
+        }
+        return try DetachedProcess.spawn(
+            arguments: arguments, environment: environment, directory: place.home, logFile: logFile,
+            identity: place.identity)
     }
 
     /// `jupyterhub-singleuser` from the stack's `bin` when given without a path.

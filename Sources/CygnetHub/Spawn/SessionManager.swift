@@ -149,6 +149,7 @@ public actor SessionManager: Service {
     public func run() async throws {
         await adoptStoredSessions()
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.spawner.prepare() }
             group.addTask { await self.watchProcesses() }
             for await request in requests.cancelOnGracefulShutdown() {
                 switch request {

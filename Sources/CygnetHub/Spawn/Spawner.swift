@@ -54,6 +54,9 @@ public protocol Spawner: Sendable {
     /// A sentence for the admin page: how sessions run and which limits are enforced.
     var description: String { get }
 
+    /// Gets ready to start sessions quickly (called once when the hub starts).
+    func prepare() async
+
     /// Starts the server and returns as soon as the process runs (readiness is checked by the hub).
     /// `progress` receives lines to show the user while it starts.
     func start(_ request: SpawnRequest, progress: @Sendable (String) async -> Void) async throws -> SpawnerState
