@@ -193,6 +193,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CygnetProxyTests",
+            dependencies: [
+                "CygnetProxy",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CygnetCLITests",
             dependencies: [
                 "CygnetCLI", "CygnetAuth", "CygnetRuntime",

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import NIOCore
 import NIOHTTP1
 
@@ -55,10 +55,40 @@ struct ControlAPI: Sendable {
         return difference == 0
     }
 
+    /// `%XX` escapes decoded (`+` too, as forms send a space); nil for a malformed escape. Written out because
+    /// FoundationEssentials, which keeps the proxy free of Foundation's locale data, has no such call.
+    static func percentDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(Self.hexValue),
+                    let low = iterator.next().flatMap(Self.hexValue)
+                else { return nil }
+                bytes.append(high << 4 | low)
+            case UInt8(ascii: "+"):
+                bytes.append(UInt8(ascii: " "))
+            default:
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
     private func list(query: Substring) -> Response {
         var inactiveSince: Int64?
         for pair in query.split(separator: "&") where pair.hasPrefix("inactive_since=") {
-            let value = String(pair.dropFirst("inactive_since=".count)).removingPercentEncoding ?? ""
+            let value = Self.percentDecoded(pair.dropFirst("inactive_since=".count)) ?? ""
             guard let milliseconds = Self.parseTimestamp(value) else {
                 return error(.badRequest, "inactive_since must be an ISO 8601 timestamp.")
             }

@@ -7,7 +7,6 @@ struct Exchange {
     let clientVersion: HTTPVersion
     let clientKeepAlive: Bool
     let isUpgrade: Bool
-    let wantsJSON: Bool
     var requestComplete = false
     var sentRequestBody = false
     var responseStarted = false

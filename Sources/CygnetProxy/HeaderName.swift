@@ -4,11 +4,11 @@ import NIOHTTP1
 /// every header of every request, so they must not allocate lowercased copies.
 enum HeaderName {
     /// `lowercased` must be ASCII lowercase, as all literals passed here are.
-    static func matches(_ name: String, _ lowercased: StaticString) -> Bool {
+    static func matches(_ name: some StringProtocol, _ lowercased: StaticString) -> Bool {
         name.utf8.count == lowercased.utf8CodeUnitCount && hasPrefix(name, lowercased)
     }
 
-    static func hasPrefix(_ name: String, _ lowercased: StaticString) -> Bool {
+    static func hasPrefix(_ name: some StringProtocol, _ lowercased: StaticString) -> Bool {
         let expected = UnsafeBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount)
         var actual = name.utf8.makeIterator()
         for byte in expected {
@@ -29,11 +29,19 @@ enum HeaderName {
 
 extension HeaderName {
     /// Extra header names a sender marked as hop-by-hop by listing them in `Connection`.
-    /// Usually empty: browsers only send `keep-alive`, `close` or `upgrade` there.
+    /// Usually empty: browsers only list `keep-alive`, `close` or `upgrade` there, and those are
+    /// recognised without lowercasing anything.
     static func connectionOptions(_ headers: HTTPHeaders) -> [String] {
-        headers[canonicalForm: "connection"].lazy.map { $0.lowercased() }.filter {
-            $0 != "keep-alive" && $0 != "close" && $0 != "upgrade"
+        var options: [String] = []
+        for (name, value) in headers where matches(name, "connection") {
+            for token in value.split(separator: ",") {
+                guard let option = token.split(whereSeparator: { $0 == " " || $0 == "\t" }).first,
+                    !matches(option, "keep-alive"), !matches(option, "close"), !matches(option, "upgrade")
+                else { continue }
+                options.append(option.lowercased())
+            }
         }
+        return options
     }
 
     static func isListed(_ name: String, in options: [String]) -> Bool {

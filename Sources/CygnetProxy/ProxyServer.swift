@@ -114,7 +114,6 @@ public final class ProxyServer: Sendable {
                         ByteToMessageHandler(
                             HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, limitConfiguration: limits)
                         ),
-                        HTTPServerPipelineHandler(),
                         ProxyHandler(
                             routes: routes,
                             pool: pools.pool(for: channel.eventLoop),

@@ -58,8 +58,8 @@ struct RequestRewriter {
     /// The port the client addressed, as written in its Host header (`[::1]:8000` → `8000`).
     private static func port(ofHost host: String?) -> String? {
         guard let host, let colon = host.utf8.lastIndex(of: UInt8(ascii: ":")),
-            !host[colon...].contains("]")
+            !host.utf8[colon...].contains(UInt8(ascii: "]"))
         else { return nil }
-        return String(host[host.index(after: colon)...])
+        return String(host[host.utf8.index(after: colon)...])
     }
 }

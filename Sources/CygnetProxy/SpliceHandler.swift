@@ -33,7 +33,6 @@ final class SpliceHandler: ChannelDuplexHandler {
 
         // Everything that expects HTTP messages leaves first, so that decoded leftovers can be
         // written to the other side straight away.
-        try remove(HTTPServerPipelineHandler.self, from: clientPipeline)
         try remove(HTTPResponseEncoder.self, from: clientPipeline)
         try remove(ProxyHandler.self, from: clientPipeline)
         try remove(HTTPRequestEncoder.self, from: upstreamPipeline)

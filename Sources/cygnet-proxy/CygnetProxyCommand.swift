@@ -1,7 +1,7 @@
 import ArgumentParser
 import CygnetProxy
 import Dispatch
-import Foundation
+import FoundationEssentials
 import Logging
 import NIOCore
 import NIOPosix
@@ -55,7 +55,7 @@ struct CygnetProxyCommand: AsyncParsableCommand {
     var trustForwarded = false
 
     @Option(
-        help: "How much to log: trace, debug, info, notice, warning, error or critical.",
+        help: "How much to log: trace, debug, info, notice, warning, error or critical (default: info).",
         transform: { text in
             guard let level = Logger.Level(rawValue: text) else {
                 throw ValidationError("unknown log level \(text)")

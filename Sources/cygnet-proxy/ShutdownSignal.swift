@@ -21,7 +21,9 @@ enum ShutdownSignal {
             source.resume()
             return source
         }
-        defer { for source in sources { source.cancel() } }
+        defer {
+            for source in sources { source.cancel() }
+        }
 
         return await withTaskGroup(of: String?.self) { tasks in
             tasks.addTask {

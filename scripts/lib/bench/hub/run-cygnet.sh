@@ -77,9 +77,8 @@ done
 
 pids_dir="$run_dir/pids"
 mkdir -p "$pids_dir"
-for name in cygnet-hub cygnet-proxy; do
-    pgrep -P "$up_pid" -f "$BIN/$name" >"$pids_dir/$name.pid"
-done
+pgrep -n -f "cygnet-hub --config $state/" >"$pids_dir/cygnet-hub.pid"
+pgrep -n -f "cygnet-proxy --listen 127.0.0.1:$port " >"$pids_dir/cygnet-proxy.pid"
 cat >"$RUN_ROOT/current.env" <<ENV
 HUB_URL=http://127.0.0.1:$port
 PASSWORD=$PASSWORD
