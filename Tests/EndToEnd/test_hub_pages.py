@@ -107,3 +107,30 @@ def test_signing_out_ends_the_hub_session_and_the_sign_in(cygnet):
     again = browser.session.get(browser.url("/hub/home"), timeout=30)
     assert Page.of(again).login_form() is not None, again.url
     assert requests.get(browser.url(f"/hub/api/users/{browser.username}"), cookies=browser.session.cookies, timeout=30).status_code == 403
+
+
+def test_an_administrator_adds_a_class_from_the_admin_page(cygnet):
+    teacher = person(cygnet, "t", admin=True)
+    page = teacher.session.get(teacher.url("/hub/admin"), timeout=30)
+    form = [f for f in Page.of(page).forms if f.action == "/hub/admin/users"][0]
+    names = ["k" + secrets.token_hex(3), "k" + secrets.token_hex(3)]
+    # One bad name: nothing is created.
+    refused = teacher.session.post(
+        teacher.url("/hub/admin/users"),
+        data=form.hidden_fields() | {"names": "\n".join(names + ["Not Valid!"]), "group": "class-5"},
+        timeout=30,
+    )
+    assert refused.status_code == 400 and "Not Valid!" in refused.text
+    assert not (set(names) & cygnet.usernames())
+    added = teacher.session.post(
+        teacher.url("/hub/admin/users"), data=form.hidden_fields() | {"names": "\n".join(names), "group": "class-5"},
+        timeout=30,
+    )
+    assert added.status_code == 200
+    rows = [cell for cell in Page.of(added).text.split() if cell]
+    passwords = {name: rows[rows.index(name) + 1] for name in names}
+    assert set(names) <= cygnet.usernames()
+    student = HubBrowser(cygnet.base_url, names[0])
+    student.login(passwords[names[0]])
+    model = student.session.get(student.url(f"/hub/api/users/{names[0]}"), timeout=30).json()
+    assert model["groups"] == ["class-5"]

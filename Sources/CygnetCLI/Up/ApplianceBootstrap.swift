@@ -129,7 +129,8 @@ struct ApplianceBootstrap: Sendable {
             redirectURIs: [prepared.publicURL + "/hub/oauth_callback"],
             postLogoutRedirectURIs: [prepared.publicURL + "/hub/"],
             scopes: RegisteredClient.defaultScopes + [RegisteredClient.adminScope], isPublic: false,
-            source: "appliance", createdAt: Int64(Date().timeIntervalSince1970))
+            // Client credentials with cygnet:admin: the admin page creates accounts through cygnet-auth's admin API.
+            allowsClientCredentials: true, source: "appliance", createdAt: Int64(Date().timeIntervalSince1970))
     }
 
     private func createAdministratorIfNoAccounts(

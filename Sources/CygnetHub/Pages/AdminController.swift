@@ -8,6 +8,7 @@ import Logging
 struct AdminController: Sendable {
     let context: HubContext
     let pagesController: PagesController
+    let accounts: AuthAdminClient
 
     var pages: HubPages { pagesController.pages }
 
@@ -94,24 +95,45 @@ struct AdminController: Sendable {
         return Response(status: .seeOther, headers: [.location: "/hub/admin"])
     }
 
+    /// Creates accounts (with generated passwords, shown once) for a list of names, optionally in a group. Every
+    /// name is checked first, and nothing is created if one is invalid or taken.
     func addUsers(_ admin: HubUser, _ request: Request) async throws -> Response {
         let form = try await PagesController.form(request)
         try await pagesController.checkCSRF(request, form: form)
         let names = (form["names"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," })
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        let invalid = names.filter { !HubUsernames.isValid($0) }
-        guard invalid.isEmpty else {
-            return pages.message(
-                title: "Nothing was added",
-                text: "These names are not valid (use a–z, 0–9, '.', '_' and '-', at most 32 characters): "
-                    + invalid.joined(separator: ", "),
-                link: ("Back", "/hub/admin"), status: .badRequest, userName: admin.name)
+        let group = (form["group"] ?? "").trimmingCharacters(in: .whitespaces)
+        var problems = names.filter { !HubUsernames.isValid($0) }.map {
+            "'\($0)' is not a valid name (use a–z, 0–9, '.', '_' and '-', at most 32 characters)"
         }
-        for name in names where try await context.users.find(name) == nil {
-            _ = try await context.users.upsert(name: name, isAdmin: false, groups: [], now: Timestamps.now())
+        if !group.isEmpty, !HubUsernames.isValid(group) { problems.append("'\(group)' is not a valid group name") }
+        if Set(names).count != names.count { problems.append("a name appears twice") }
+        if names.isEmpty { problems.append("no names were given") }
+        if problems.isEmpty {
+            for name in names where try await accounts.exists(name) { problems.append("'\(name)' exists already") }
+        }
+        guard problems.isEmpty else {
+            return pages.message(
+                title: "Nothing was added", text: problems.joined(separator: "; ") + ".", link: ("Back", "/hub/admin"),
+                status: .badRequest, userName: admin.name)
+        }
+        let groups = group.isEmpty ? [] : [group]
+        var created: [[String: String]] = []
+        for name in names {
+            switch try await accounts.create(name, groups: groups) {
+            case .created(let password):
+                created.append(["name": name, "password": password])
+                _ = try await context.users.upsert(name: name, isAdmin: false, groups: groups, now: Timestamps.now())
+            case .exists:
+                created.append(["name": name, "password": "(exists already; unchanged)"])
+            case .refused(let reason):
+                created.append(["name": name, "password": "(not created: \(reason))"])
+            }
         }
         context.logger.notice(
-            "administrator added users", metadata: ["admin": "\(admin.name)", "count": "\(names.count)"])
-        return Response(status: .seeOther, headers: [.location: "/hub/admin"])
+            "administrator added people", metadata: ["admin": "\(admin.name)", "count": "\(created.count)"])
+        var values = pagesController.base(admin, title: "People added")
+        values["created"] = created
+        return pages.render("added", values)
     }
 }

@@ -3,7 +3,7 @@
 enum HubTemplates {
     static let all: [String: String] = [
         "head": head, "foot": foot, "home": home, "spawn": spawn, "pending": pending, "message": message,
-        "admin": admin,
+        "admin": admin, "added": added,
     ]
 
     static let head = """
@@ -139,6 +139,21 @@ enum HubTemplates {
         {{> foot}}
         """
 
+    static let added = """
+        {{> head}}
+        <h1>People added</h1>
+        <p>Hand each person their password; it is shown only this once.</p>
+        <table>
+        <thead><tr><th scope="col">User name</th><th scope="col">Password</th></tr></thead>
+        <tbody>
+        {{#created}}<tr><td>{{name}}</td><td><code>{{password}}</code></td></tr>
+        {{/created}}
+        </tbody>
+        </table>
+        <a class="button" href="/hub/admin">Back to the admin page</a>
+        {{> foot}}
+        """
+
     static let admin = """
         {{> head}}
         <h1>Administration</h1>
@@ -152,12 +167,14 @@ enum HubTemplates {
         {{/users}}
         </tbody>
         </table>
-        <h2>Add users</h2>
-        <p class="muted">Accounts and passwords are made with <code>cygnet users add</code> or <code>cygnet users import class.csv</code>; people appear here after they first sign in, or when added below (one name per line).</p>
+        <h2>Add people</h2>
+        <p class="muted">One user name per line (a–z, 0–9, '.', '_', '-'). Each gets an account with a generated password, shown once on the next page. For names, e-mail addresses and several groups at once, use <code>cygnet users import class.csv</code>.</p>
         <form method="post" action="/hub/admin/users">
         <input type="hidden" name="_xsrf" value="{{csrfToken}}">
         <label for="names">User names</label>
         <textarea id="names" name="names"></textarea>
+        <label for="group">Add them to the group (optional, e.g. a class)</label>
+        <input type="text" id="group" name="group">
         <button type="submit">Add</button>
         </form>
         {{> foot}}

@@ -25,7 +25,10 @@ public enum HubServer {
         TokensAPI(context: context, resolver: resolver).addRoutes(to: api)
         let pagesController = PagesController(context: context, resolver: resolver, pages: pages)
         pagesController.addRoutes(to: router)
-        AdminController(context: context, pagesController: pagesController).addRoutes(to: router)
+        AdminController(
+            context: context, pagesController: pagesController,
+            accounts: AuthAdminClient(settings: context.settings, httpClient: context.httpClient)
+        ).addRoutes(to: router)
         observability.addRoutes(to: hub) {
             _ = try await store.read { db in try await db.raw("SELECT 1").all() }
         }
