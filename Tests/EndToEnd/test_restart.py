@@ -5,7 +5,6 @@ no child left behind, for SIGTERM and SIGINT alike."""
 from __future__ import annotations
 
 import signal
-import time
 
 import requests
 
@@ -20,21 +19,17 @@ from cygnet_e2e import (
     verify_id_token,
 )
 
-CLEAN_STOP_SECONDS = 5.0
-
 
 def stop_cleanly(instance, sig):
     children = instance.child_pids()
     assert children, "cygnet up should run cygnet-auth as a child"
     assert any(process_name(pid).startswith("cygnet-auth") for pid in children), [process_name(p) for p in children]
-    started = time.monotonic()
+    before = len(instance.output)
     assert instance.stop(sig) == 0, f"cygnet up exited with {instance.process.returncode} after {sig.name}"
-    # A clean stop drains and exits at once; a child that ignores the signal shows up as a long stop
-    # (the supervisor's grace period running out before it kills the child).
-    elapsed = time.monotonic() - started
-    assert elapsed < CLEAN_STOP_SECONDS, (
-        f"stopping took {elapsed:.1f} s after {sig.name}: a child did not exit by itself"
-    )
+    # A clean stop drains and exits by itself; a child that ignores the signal is killed when the
+    # supervisor's grace period runs out, and cygnet up says so.
+    said = "".join(instance.output[before:])
+    assert "was killed" not in said, f"a child did not exit by itself after {sig.name}:\n{said}"
     leftovers = [pid for pid in children if process_exists(pid)]
     assert not leftovers, f"children still running after {sig.name}: {leftovers}"
 

@@ -33,7 +33,13 @@ struct ProcessSupervisor: Service {
                 if Task.isCancelled { return }
                 exit = ChildExit(reason: "could not be started: \(error)")
             }
-            if Task.isCancelled { machine.shutdownRequested() }
+            if Task.isCancelled {
+                machine.shutdownRequested()
+                if exit.killed {
+                    logger.warning(
+                        "\(process.name) did not stop within \(Self.seconds(process.stopGracePeriod)) and was killed")
+                }
+            }
             switch machine.childExited(at: .now) {
             case .stop:
                 return
@@ -64,6 +70,7 @@ struct ProcessSupervisor: Service {
     struct ChildExit {
         var reason: String
         var byGroupSignal = false
+        var killed = false
     }
 
     /// Runs the child once, until it exits; returns why it exited.
@@ -88,7 +95,8 @@ struct ProcessSupervisor: Service {
         if case .signaled(let signal) = result.terminationStatus, groupSignals.contains(signal) {
             return ChildExit(reason: Self.describe(result.terminationStatus), byGroupSignal: true)
         }
-        return ChildExit(reason: Self.describe(result.terminationStatus))
+        let killed = result.terminationStatus == .signaled(SIGKILL)
+        return ChildExit(reason: Self.describe(result.terminationStatus), killed: killed)
     }
 
     private enum WatchEvent: Sendable {
