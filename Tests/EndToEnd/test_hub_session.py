@@ -56,3 +56,23 @@ def test_every_reply_carries_the_jupyterhub_version(cygnet):
         response = requests.get(cygnet.base_url + path, timeout=30)
         assert response.headers.get("X-JupyterHub-Version"), path
     assert requests.get(cygnet.base_url + "/hub/api/", timeout=30).json()["version"].startswith("6.")
+
+
+def test_a_slow_start_keeps_the_progress_stream_alive(person):
+    """While a start-up takes long, the progress stream sends a blank line every 8 s, as JupyterHub does."""
+    answer = person.submit_spawn(startup_script="sleep 10\n")
+    assert answer.status_code == 303
+    lines = []
+    with person.session.get(
+        person.url(f"/hub/api/users/{person.username}/server/progress"), stream=True, timeout=120
+    ) as stream:
+        for line in stream.iter_lines(decode_unicode=True):
+            lines.append(line)
+            if '"ready": true' in line or '"failed": true' in line or '"ready":true' in line:
+                break
+    first_data = next(index for index, line in enumerate(lines) if line.startswith("data:"))
+    script_done = next(index for index, line in enumerate(lines) if "Starting JupyterLab" in line)
+    # Each event ends with a blank line; a keep-alive is a blank line of its own, so two in a row.
+    waiting = lines[first_data:script_done]
+    assert any(a == b == "" for a, b in zip(waiting, waiting[1:])), f"no keep-alive during the startup script: {waiting}"
+    assert "ready" in lines[-1]

@@ -118,9 +118,29 @@ struct ServerAPI: Sendable {
             status: .ok,
             headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
-                for await event in events {
-                    let json = String(decoding: try encoder.encode(event), as: UTF8.self)
-                    try await writer.write(ByteBuffer(string: "data: \(json)\n\n"))
+                // Events, and a blank line whenever 8 s pass without one (as JupyterHub sends), so proxies and clients
+                // that give up on a silent connection keep this one through a slow start.
+                let (merged, sink) = AsyncStream.makeStream(of: ProgressEvent?.self)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await event in events { sink.yield(event) }
+                        sink.finish()
+                    }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: .seconds(8))
+                            sink.yield(nil)
+                        }
+                    }
+                    for await item in merged {
+                        guard let event = item else {
+                            try await writer.write(ByteBuffer(string: "\n"))
+                            continue
+                        }
+                        let json = String(decoding: try encoder.encode(event), as: UTF8.self)
+                        try await writer.write(ByteBuffer(string: "data: \(json)\n\n"))
+                    }
+                    group.cancelAll()
                 }
                 try await writer.finish(nil)
             })
