@@ -7,8 +7,9 @@ public struct Doctor: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Check that this machine has what Cygnet needs, and say what to fix.",
         discussion: """
-            Checks the settings file and the database, that the port is free (or that Cygnet answers on it \
-            when it is running), Python 3.9 or newer with venv (for notebook sessions), FUSE (for the software \
+            Checks the settings file and the database, that the port and the three after it are free (or that \
+            Cygnet answers on it when it is running), Python 3.9 or newer with venv and JupyterLab in \
+            /opt/cygnet/jupyter (for notebook sessions), FUSE (for the software \
             library), free disk space and that the state folder is writable. \
             Each line starts with 'ok' or 'FIX'; the exit status is 0 when everything is ok and 1 otherwise.
             """)
@@ -36,8 +37,10 @@ public struct Doctor: AsyncParsableCommand {
         var checks = [configurationCheck]
         if let installation { checks.append(await DoctorChecks.database(installation.settings)) }
         checks.append(DoctorChecks.port(front))
+        checks.append(DoctorChecks.internalPorts(front))
         if PortOwner.find(port: front.port)?.isCygnet == true { checks.append(await DoctorChecks.service(front)) }
         checks += await DoctorChecks.python()
+        checks.append(DoctorChecks.sessionEnvironment())
         checks += DoctorChecks.fuse()
         checks.append(DoctorChecks.diskSpace(stateDirectory: state.stateDirectory))
         checks.append(DoctorChecks.stateDirectoryWritable(state.stateDirectory))

@@ -31,6 +31,34 @@ enum DoctorChecks {
         }
     }
 
+    /// The three ports after the front port, where the parts of Cygnet behind the proxy listen.
+    static func internalPorts(_ front: FrontDoor) -> DoctorCheck {
+        let taken = front.internalPorts.compactMap { port -> String? in
+            guard PortProbe.canListen(host: front.internalHost, port: port) != .free else { return nil }
+            guard let owner = PortOwner.find(port: port) else { return "\(port) (another program)" }
+            return owner.isCygnet ? nil : "\(port) (\(owner.command), process \(owner.processID))"
+        }
+        let range = "\(front.internalPorts.first!)–\(front.internalPorts.last!)"
+        guard taken.isEmpty else {
+            return .fix(
+                "Cygnet's parts need ports \(range) on this machine, but these are in use: "
+                    + taken.joined(separator: ", "),
+                "stop those programs, or run `cygnet up --port` with another port")
+        }
+        return .ok("ports \(range) for the parts behind the front door are free (or Cygnet's own)")
+    }
+
+    /// JupyterLab and jupyterhub-singleuser in the default session environment.
+    static func sessionEnvironment(prefix: String = "/opt/cygnet/jupyter") -> DoctorCheck {
+        let program = prefix + "/bin/jupyterhub-singleuser"
+        guard access(program, X_OK) == 0 else {
+            return .fix(
+                "JupyterLab for notebook sessions is not installed (\(program) is missing)",
+                "run scripts/install, which puts it into \(prefix)")
+        }
+        return .ok("JupyterLab for notebook sessions is installed (\(prefix))")
+    }
+
     static func python() async -> [DoctorCheck] {
         let install = "install it: apt-get install python3 python3-venv"
         guard let version = await output(of: ["-c", "import sys; print('%d.%d' % sys.version_info[:2])"]) else {
