@@ -92,7 +92,9 @@ struct ProcessSupervisorTests {
     }
 
     @Test func givesUpWhenTheChildNeverAnswers() async throws {
-        let policy = RestartStateMachine.Policy(readinessDeadline: .milliseconds(300))
+        // Long against the 50 ms progress interval, so a loaded machine that is slow to start the child still
+        // reports "still waiting" before the deadline passes.
+        let policy = RestartStateMachine.Policy(readinessDeadline: .seconds(2))
         let harness = Harness(script: "exec sleep 60", healthy: { _ in false }, policy: policy)
         let events = Task {
             var all: [SupervisorEvent] = []
@@ -100,7 +102,7 @@ struct ProcessSupervisorTests {
             return all
         }
         let error = await #expect(throws: ReadinessTimeout.self) { try await harness.supervisor.supervise() }
-        #expect(error?.description.hasPrefix("stand-in did not start answering within 0 seconds") == true)
+        #expect(error?.description.hasPrefix("stand-in did not start answering within 2 seconds") == true)
         #expect(error?.description.hasSuffix("the lines starting with [test] above say why.") == true)
         events.cancel()
         let seen = await events.value
