@@ -95,6 +95,11 @@ struct ProcessSupervisor: Service {
         if case .signaled(let signal) = result.terminationStatus, groupSignals.contains(signal) {
             return ChildExit(reason: Self.describe(result.terminationStatus), byGroupSignal: true)
         }
+        // Our services exit 0 only after a graceful shutdown, that is after such a signal (Ctrl-C reaches the
+        // whole process group): the same reasoning applies.
+        if result.terminationStatus == .exited(0) {
+            return ChildExit(reason: Self.describe(result.terminationStatus), byGroupSignal: true)
+        }
         let killed = result.terminationStatus == .signaled(SIGKILL)
         return ChildExit(reason: Self.describe(result.terminationStatus), killed: killed)
     }
