@@ -34,9 +34,15 @@ import Testing
     }
 
     @Test func aGroupMayRaiseTheLimits() throws {
-        let settings = try Self.settings(["hub.limits.groups.teachers.cores": "4"])
-        // Group limits come from `childNames`, which reads the file's keys; without a file none are set.
-        #expect(SessionOptions.maxima(settings, groups: ["teachers"]).cores >= 2)
+        var settings = try Self.settings()
+        settings.limits.groups["teachers"] = .init(maximumCores: 4, maximumMemoryMB: 8192)
+        #expect(SessionOptions.maxima(settings, groups: ["teachers"]) == (4, 8192))
+        #expect(SessionOptions.maxima(settings, groups: ["class-5"]) == (2, 4096))
+        let options = try SessionOptions.parse(["cores": "4"], settings: settings, groups: ["teachers"])
+        #expect(options.cores == 4)
+        #expect(throws: SessionOptionsError.self) {
+            try SessionOptions.parse(["cores": "4"], settings: settings, groups: ["class-5"])
+        }
     }
 
     @Test func memoryAcceptsUnits() {

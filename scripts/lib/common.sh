@@ -103,25 +103,10 @@ cygnet_is_up_to_date() {
     [[ -z "$newer" ]]
 }
 
-# The Python environment for end-to-end tests and benchmarks: .build/test-venv, built from
-# Debian's /usr/bin/python3 (a venv made from another Python may point into root's home).
+# The Python environment for end-to-end tests and benchmarks: .build/test-venv.
 cygnet_python_venv() {
-    local venv="$CYGNET_ROOT/.build/test-venv"
-    local requirements="$CYGNET_ROOT/Tests/EndToEnd/requirements.txt"
-    local stamp="$venv/.requirements.sha256"
-    local wanted
-    wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
-    if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
-        return 0
-    fi
-    [[ -x "$venv/bin/python" ]] ||
-        cygnet_run_step "$CYGNET_ROOT/.build/logs/venv.log" "creating Python environment .build/test-venv" \
-            /usr/bin/python3 -m venv "$venv" ||
-        cygnet_die "could not create the Python environment (is python3-venv installed?)"
-    cygnet_run_step "$CYGNET_ROOT/.build/logs/pip.log" "installing Python test packages" \
-        "$venv/bin/pip" install --disable-pip-version-check --no-input -r "$requirements" ||
-        cygnet_die "pip install failed (see .build/logs/pip.log)"
-    echo "$wanted" >"$stamp"
+    cygnet_requirements_venv "$CYGNET_ROOT/.build/test-venv" "$CYGNET_ROOT/Tests/EndToEnd/requirements.txt" \
+        venv "Python test packages"
 }
 
 # The Python environment sessions run (jupyterhub-singleuser and JupyterLab) until the software
@@ -129,22 +114,27 @@ cygnet_python_venv() {
 # every per-user Unix account can run it.
 CYGNET_SESSION_PYTHON=/opt/cygnet/jupyter
 cygnet_session_python() {
-    local venv="$CYGNET_SESSION_PYTHON"
-    local requirements="$CYGNET_ROOT/scripts/lib/session-requirements.txt"
+    cygnet_requirements_venv "$CYGNET_SESSION_PYTHON" "$CYGNET_ROOT/scripts/lib/session-requirements.txt" \
+        session-venv "JupyterLab and jupyterhub-singleuser (about a minute)"
+}
+
+# cygnet_requirements_venv VENV REQUIREMENTS LOG-NAME WHAT
+# A venv from Debian's /usr/bin/python3 (one made from another Python may point into root's home)
+# holding REQUIREMENTS; does nothing when it already holds exactly that file's contents.
+cygnet_requirements_venv() {
+    local venv="$1" requirements="$2" log="$CYGNET_ROOT/.build/logs/$3" what="$4"
     local stamp="$venv/.requirements.sha256"
     local wanted
     wanted=$(sha256sum "$requirements" | cut -d' ' -f1)
-    if [[ -x "$venv/bin/jupyterhub-singleuser" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+    if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
         return 0
     fi
     [[ -x "$venv/bin/python" ]] ||
-        cygnet_run_step "$CYGNET_ROOT/.build/logs/session-venv.log" "creating the session environment $venv" \
-            /usr/bin/python3 -m venv "$venv" ||
-        cygnet_die "could not create $venv (is python3-venv installed?)"
-    cygnet_run_step "$CYGNET_ROOT/.build/logs/session-pip.log" \
-        "installing JupyterLab and jupyterhub-singleuser into $venv (about a minute)" \
+        cygnet_run_step "$log.log" "creating Python environment $venv" /usr/bin/python3 -m venv "$venv" ||
+        cygnet_die "could not create the Python environment $venv (is python3-venv installed?)"
+    cygnet_run_step "$log-pip.log" "installing $what into $venv" \
         "$venv/bin/pip" install --disable-pip-version-check --no-input -r "$requirements" ||
-        cygnet_die "pip install failed (see .build/logs/session-pip.log)"
-    chmod -R a+rX "$venv"
+        cygnet_die "pip install failed (see $log-pip.log)"
+    chmod -R a+rX "$venv" # session accounts run the session environment
     echo "$wanted" >"$stamp"
 }

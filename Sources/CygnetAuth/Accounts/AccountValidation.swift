@@ -1,3 +1,4 @@
+import CygnetRuntime
 /// Checks of names, e-mail addresses and passwords, shared by the CLI, the roster import and the admin API,
 /// so every door says the same thing about the same mistake.
 public enum AccountValidation {
@@ -13,14 +14,11 @@ public enum AccountValidation {
 
     static func checkName(_ name: String, what: String) throws(AuthError) {
         guard !name.isEmpty else { throw AuthError(.invalidInput, "the \(what) is empty") }
-        guard name.utf8.count <= 32 else {
-            throw AuthError(.invalidInput, "the \(what) '\(name)' is longer than 32 characters")
+        guard name.utf8.count <= AccountName.maximumLength else {
+            throw AuthError(
+                .invalidInput, "the \(what) '\(name)' is longer than \(AccountName.maximumLength) characters")
         }
-        let allowed = name.unicodeScalars.allSatisfy { scalar in
-            ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "." || scalar == "_"
-                || scalar == "-"
-        }
-        guard allowed, let first = name.unicodeScalars.first, first != ".", first != "-", first != "_" else {
+        guard AccountName.hasOnlyAllowedCharacters(name), AccountName.startsWithLetterOrDigit(name) else {
             throw AuthError(
                 .invalidInput,
                 "the \(what) '\(name)' may use only lower-case letters a-z, digits, '.', '_' and '-', and must start with a letter or digit"

@@ -38,20 +38,8 @@ struct ServerAPI: Sendable {
         }
     }
 
-    /// The user, if the caller may use `scope` on their server.
-    func authorizedUser(_ request: Request, name: String, scope: String) async throws -> (Identity, HubUser) {
-        let identity = try await resolver.identifyAPI(request)
-        guard let user = try await context.users.find(name) else {
-            throw identity.scopes.allowsAny(scope) ? HubAPIError.notFound("User \(name)") : HubAPIError.forbidden()
-        }
-        guard identity.scopes.allows(scope, user: name, server: "", groups: user.groups) else {
-            throw HubAPIError.forbidden()
-        }
-        return (identity, user)
-    }
-
     func start(_ request: Request, name: String) async throws -> Response {
-        let (identity, user) = try await authorizedUser(request, name: name, scope: "servers")
+        let (identity, user) = try await resolver.authorize(request, user: name, scope: "servers")
         let body = try await JSONResponse.object(of: request)
         let raw = (body["user_options"] as? [String: Any]) ?? body
         let fields = raw.mapValues { value in
@@ -92,7 +80,7 @@ struct ServerAPI: Sendable {
     }
 
     func stop(_ request: Request, name: String) async throws -> Response {
-        let (identity, _) = try await authorizedUser(request, name: name, scope: "delete:servers")
+        let (identity, _) = try await resolver.authorize(request, user: name, scope: "delete:servers")
         guard await context.sessions.requestStop(name) else { return Response(status: .noContent) }
         if identity.name != name {
             context.logger.info(
@@ -107,7 +95,7 @@ struct ServerAPI: Sendable {
 
     /// Server-sent events: every step so far, then live ones, ending with `ready` or `failed`.
     func progress(_ request: Request, name: String) async throws -> Response {
-        _ = try await authorizedUser(request, name: name, scope: "read:servers")
+        _ = try await resolver.authorize(request, user: name, scope: "read:servers")
         let session = await context.sessions.session(of: name)
         let failure = await context.sessions.lastFailure(of: name)
         guard session != nil || failure != nil else { throw HubAPIError(.badRequest, "\(name) is not running") }
@@ -148,7 +136,7 @@ struct ServerAPI: Sendable {
 
     /// The session server's activity report: `{"servers": {"": {"last_activity": TS}}, "last_activity": TS}`.
     func activity(_ request: Request, name: String) async throws -> Response {
-        _ = try await authorizedUser(request, name: name, scope: "users:activity")
+        _ = try await resolver.authorize(request, user: name, scope: "users:activity")
         let body = try await JSONResponse.object(of: request)
         var latest: Date?
         let limit = Date().addingTimeInterval(59 * 60)

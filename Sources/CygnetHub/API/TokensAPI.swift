@@ -18,21 +18,14 @@ struct TokensAPI: Sendable {
         }
     }
 
-    func owner(_ request: Request, name: String, scope: String) async throws -> (Identity, HubUser) {
-        let identity = try await resolver.identifyAPI(request)
-        guard let user = try await context.users.find(name) else { throw HubAPIError.notFound("User \(name)") }
-        guard identity.scopes.allows(scope, user: name, groups: user.groups) else { throw HubAPIError.forbidden() }
-        return (identity, user)
-    }
-
     func list(_ request: Request, name: String) async throws -> Response {
-        _ = try await owner(request, name: name, scope: "read:tokens")
+        _ = try await resolver.authorize(request, user: name, scope: "read:tokens")
         let tokens = try await context.tokens.tokens(of: name, now: Timestamps.now())
         return try JSONResponse.make(["api_tokens": tokens.map(Models.token)])
     }
 
     func get(_ request: Request, name: String, id: String) async throws -> Response {
-        _ = try await owner(request, name: name, scope: "read:tokens")
+        _ = try await resolver.authorize(request, user: name, scope: "read:tokens")
         guard let token = try await context.tokens.tokens(of: name, now: Timestamps.now()).first(where: { $0.id == id })
         else { throw HubAPIError.notFound("Token \(id)") }
         return try JSONResponse.make(Models.token(token))
@@ -40,7 +33,7 @@ struct TokensAPI: Sendable {
 
     /// A new token, shown once. It carries at most what its owner may do (all of it when no scopes are asked for).
     func create(_ request: Request, name: String) async throws -> Response {
-        let (identity, user) = try await owner(request, name: name, scope: "tokens")
+        let (identity, user) = try await resolver.authorize(request, user: name, scope: "tokens")
         let body = try await JSONResponse.object(of: request)
         let requested = body["scopes"] as? [String] ?? []
         for scope in requested where !Scopes.isKnown(scope) {
@@ -67,7 +60,7 @@ struct TokensAPI: Sendable {
     }
 
     func revoke(_ request: Request, name: String, id: String) async throws -> Response {
-        _ = try await owner(request, name: name, scope: "tokens")
+        _ = try await resolver.authorize(request, user: name, scope: "tokens")
         guard try await context.tokens.revoke(id: id, of: name) else { throw HubAPIError.notFound("Token \(id)") }
         return Response(status: .noContent)
     }

@@ -92,7 +92,7 @@ struct UsersAPI: Sendable {
         guard identity.scopes.allows("read:users:name", user: name, groups: user.groups) else {
             throw HubAPIError.forbidden()
         }
-        let stored = try await context.users.servers().first { $0.userName == name }
+        let stored = try await context.users.servers(of: name).first
         return try JSONResponse.make(
             Models.user(
                 user, session: await context.sessions.session(of: name), stored: stored, viewer: identity.scopes))
@@ -102,7 +102,7 @@ struct UsersAPI: Sendable {
     func createUser(_ request: Request, name: String) async throws -> Response {
         let identity = try await resolver.identifyAPI(request)
         guard identity.scopes.allows("admin:users") else { throw HubAPIError.forbidden() }
-        guard HubUsernames.isValid(name) else {
+        guard AccountName.isValid(name) else {
             throw HubAPIError(.badRequest, "'\(name)' is not a valid user name (a–z, 0–9, '.', '_', '-'; at most 32)")
         }
         if try await context.users.find(name) != nil { throw HubAPIError(.conflict, "User \(name) already exists") }
@@ -165,16 +165,5 @@ extension HubRequestContext {
     /// The `:name` path parameter.
     func name() throws -> String {
         try parameters.require("name")
-    }
-}
-
-/// The user names the hub accepts: cygnet-auth's rule.
-enum HubUsernames {
-    static func isValid(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.count <= 32
-            && name.unicodeScalars.allSatisfy { scalar in
-                ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "." || scalar == "_"
-                    || scalar == "-"
-            }
     }
 }

@@ -62,13 +62,8 @@ actor AuthAdminClient {
 
     private func accessToken() async throws -> String {
         if let token, ContinuousClock.now < token.expires { return token.value }
-        var request = HTTPClientRequest(url: settings.authInternalURL + "/token")
-        request.method = .POST
-        let credentials =
-            "\(LoginController.formEncode(settings.clientID)):\(LoginController.formEncode(settings.clientSecret))"
-        request.headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.body = .bytes(ByteBuffer(string: "grant_type=client_credentials&scope=cygnet%3Aadmin"))
+        let request = TokenEndpointRequest.make(
+            settings: settings, form: [("grant_type", "client_credentials"), ("scope", "cygnet:admin")])
         let response = try await httpClient.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 1024 * 1024)
         guard response.status == .ok,

@@ -66,6 +66,19 @@ struct IdentityResolver: Sendable {
         return ConstantTime.equals(cookie, header)
     }
 
+    /// The caller and user `name`, if the caller may use `scope` on that user (and their default server). A caller
+    /// without the scope for anyone learns nothing about whether the user exists.
+    func authorize(_ request: Request, user name: String, scope: String) async throws -> (Identity, HubUser) {
+        let identity = try await identifyAPI(request)
+        guard let user = try await context.users.find(name) else {
+            throw identity.scopes.allowsAny(scope) ? HubAPIError.notFound("User \(name)") : HubAPIError.forbidden()
+        }
+        guard identity.scopes.allows(scope, user: name, server: "", groups: user.groups) else {
+            throw HubAPIError.forbidden()
+        }
+        return (identity, user)
+    }
+
     /// The browser session's user, if the cookie is valid.
     func identifyBrowser(_ request: Request) async throws -> Identity? {
         guard let cookie = request.cookies[Self.sessionCookie]?.value, !cookie.isEmpty,

@@ -110,17 +110,12 @@ struct LoginController: Sendable {
 
     /// Exchanges the code at cygnet-auth's token endpoint (directly, not through the browser) and reads the user.
     func redeem(code: String, verifier: String) async throws -> SignedIn {
-        let form = [
-            ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", callbackURL),
-            ("code_verifier", verifier),
-        ].map { "\($0.0)=\(Self.formEncode($0.1))" }.joined(separator: "&")
-        var request = HTTPClientRequest(url: context.settings.authInternalURL + "/token")
-        request.method = .POST
-        let credentials =
-            "\(Self.formEncode(context.settings.clientID)):\(Self.formEncode(context.settings.clientSecret))"
-        request.headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
-        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        request.body = .bytes(ByteBuffer(string: form))
+        let request = TokenEndpointRequest.make(
+            settings: context.settings,
+            form: [
+                ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", callbackURL),
+                ("code_verifier", verifier),
+            ])
         let tokens = try await json(request)
         guard let accessToken = tokens["access_token"] as? String, let idToken = tokens["id_token"] as? String else {
             throw HubAPIError(.badGateway, "the token endpoint answered without tokens: \(tokens["error"] ?? "")")
@@ -179,11 +174,5 @@ struct LoginController: Sendable {
             !next.unicodeScalars.contains(where: { $0.value < 0x20 })
         else { return nil }
         return next
-    }
-
-    static func formEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }

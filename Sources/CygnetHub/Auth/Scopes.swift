@@ -104,18 +104,4 @@ public struct Scopes: Sendable, Equatable {
     public func allowsAny(_ scope: String) -> Bool {
         granted.contains { Self.expand(Self.split($0).base).contains(scope) }
     }
-
-    /// The intersection with what `owner` may do: a token never carries more than its owner holds.
-    public func limited(to owner: Scopes, user: String, groups: [String]) -> Scopes {
-        Scopes(
-            granted.filter { scope in
-                let (base, filter) = Self.split(scope)
-                let server = filter.flatMap {
-                    $0.hasPrefix("server=\(user)/") ? String($0.dropFirst("server=\(user)/".count)) : nil
-                }
-                return Self.expand(base).allSatisfy { implied in
-                    owner.allows(implied, user: user, server: server ?? "", groups: groups)
-                }
-            })
-    }
 }

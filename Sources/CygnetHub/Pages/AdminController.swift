@@ -103,10 +103,10 @@ struct AdminController: Sendable {
         let names = (form["names"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," })
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let group = (form["group"] ?? "").trimmingCharacters(in: .whitespaces)
-        var problems = names.filter { !HubUsernames.isValid($0) }.map {
+        var problems = names.filter { !AccountName.isValid($0) }.map {
             "'\($0)' is not a valid name (use a–z, 0–9, '.', '_' and '-', at most 32 characters)"
         }
-        if !group.isEmpty, !HubUsernames.isValid(group) { problems.append("'\(group)' is not a valid group name") }
+        if !group.isEmpty, !AccountName.isValid(group) { problems.append("'\(group)' is not a valid group name") }
         if Set(names).count != names.count { problems.append("a name appears twice") }
         if names.isEmpty { problems.append("no names were given") }
         if problems.isEmpty {

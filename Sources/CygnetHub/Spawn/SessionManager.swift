@@ -72,8 +72,6 @@ public actor SessionManager: Service {
 
     public func session(of user: String) -> Session? { sessions[user] }
 
-    public func allSessions() -> [Session] { Array(sessions.values) }
-
     public func lastFailure(of user: String) -> [ProgressEvent]? { failures[user] }
 
     public func usage(of user: String) async -> ResourceUsage? {

@@ -123,11 +123,18 @@ public struct HubUserStore: Sendable {
         }
     }
 
-    public func servers() async throws -> [StoredServer] {
+    /// Every stored server, or only `user`'s.
+    public func servers(of user: String? = nil) async throws -> [StoredServer] {
         try await store.read { db in
-            try await db.raw(
-                "SELECT user_name, server_name, spawner_state, user_options, started_at, last_activity FROM hub_servers"
-            ).all().map { row in
+            let columns = "user_name, server_name, spawner_state, user_options, started_at, last_activity"
+            let rows =
+                if let user {
+                    try await db.raw("SELECT \(unsafeRaw: columns) FROM hub_servers WHERE user_name = \(bind: user)")
+                        .all()
+                } else {
+                    try await db.raw("SELECT \(unsafeRaw: columns) FROM hub_servers").all()
+                }
+            return try rows.map { row in
                 StoredServer(
                     userName: try row.decode(column: "user_name", as: String.self),
                     serverName: try row.decode(column: "server_name", as: String.self),
