@@ -7,6 +7,13 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// CygnetSoftware sees glibc's `struct stat` through several C modules (libfuse, libcurl, Foundation's own), and
+/// member-import checking then demands whichever of them Swift picked as the owner (CDispatch, CoreFoundation…).
+let softwareSwiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
 /// Relative relocations packed (DT_RELR, glibc 2.36+): the loader then reads a few kilobytes at start instead of
 /// megabytes of `.rela.dyn` (3.6 MiB of the hub's resident memory before).
 let executableLinkerSettings: [LinkerSetting] = [
@@ -23,6 +30,7 @@ let package = Package(
         .executable(name: "cygnet-auth", targets: ["cygnet-auth"]),
         .executable(name: "cygnet-hub", targets: ["cygnet-hub"]),
         .executable(name: "cygnet-proxy", targets: ["cygnet-proxy"]),
+        .executable(name: "cygnet-software", targets: ["cygnet-software"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -48,6 +56,30 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
     ],
     targets: [
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLinux"),
+        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        .target(
+            name: "CygnetFUSE",
+            dependencies: ["CFuse3", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CygnetSoftware",
+            dependencies: [
+                "CygnetRuntime", "CygnetFUSE", "CLinux", "CZlib", "COpenSSL", "CSQLite3", "CCurl",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: softwareSwiftSettings
+        ),
         .target(
             name: "CygnetRuntime",
             dependencies: [
@@ -170,6 +202,16 @@ let package = Package(
             linkerSettings: executableLinkerSettings
         ),
         .executableTarget(
+            name: "cygnet-software",
+            dependencies: [
+                "CygnetRuntime", "CygnetSoftware",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings,
+            linkerSettings: executableLinkerSettings
+        ),
+        .executableTarget(
             name: "cygnet",
             dependencies: ["CygnetCLI"],
             swiftSettings: swiftSettings,
@@ -212,6 +254,16 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CygnetFUSETests",
+            dependencies: ["CygnetFUSE"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CygnetSoftwareTests",
+            dependencies: ["CygnetSoftware", "CygnetRuntime"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

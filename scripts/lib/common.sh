@@ -54,6 +54,7 @@ cygnet_run_step() {
 CYGNET_TOOLCHAIN_PACKAGES=(
     ca-certificates git pkg-config
     libc6-dev libgcc-12-dev libstdc++-12-dev zlib1g-dev
+    libssl-dev libsqlite3-dev libcurl4-openssl-dev libfuse3-dev fuse3
     libcurl4 libxml2 libsqlite3-0 libncurses6
 )
 

@@ -1,0 +1,182 @@
+import CLinux
+public import Foundation
+import Synchronization
+
+/// The local cache of fetched objects, shared by every mount on the machine (also across processes): files are
+/// stored inflated, so a cached read is a plain `pread` at local-disk speed. An index in SQLite keeps sizes and
+/// last use; when the quota is exceeded the least recently used objects go. Evicting a file that is open is
+/// harmless (its descriptor stays valid), so nothing needs pinning.
+public final class ObjectCache: Sendable {
+    public let directory: URL
+    public let quota: Int64
+    private let index: Mutex<CacheIndex>
+    private let pendingAccess = Mutex<[String: Int64]>([:])
+    private let counters = Mutex((hits: 0, misses: 0, bytesFetched: Int64(0)))
+
+    public init(directory: URL, quota: Int64) throws {
+        self.directory = directory
+        self.quota = quota
+        try AtomicFile.makeDirectory(directory.appending(path: "objects"), mode: 0o755)
+        try AtomicFile.makeDirectory(directory.appending(path: "incoming"), mode: 0o700)
+        index = Mutex(try CacheIndex(path: directory.appending(path: "index.sqlite").path))
+    }
+
+    func path(of key: String) -> String {
+        directory.appending(path: "objects/\(key.prefix(2))/\(key.dropFirst(2))").path
+    }
+
+    /// A read-only descriptor of a cached object, or nil on a miss.
+    func open(_ key: String) -> Int32? {
+        let descriptor = Foundation.open(path(of: key), O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            counters.withLock { $0.misses += 1 }
+            return nil
+        }
+        counters.withLock { $0.hits += 1 }
+        let now = Int64(Date().timeIntervalSince1970)
+        pendingAccess.withLock { $0[key] = now }
+        return descriptor
+    }
+
+    /// Stores an object's plain bytes and returns a descriptor for reading them. When the disk is full it evicts
+    /// and retries; when even that fails it keeps the bytes in memory, so a read it can serve never fails.
+    func insert(_ key: String, bytes: [UInt8]) throws -> Int32 {
+        counters.withLock { $0.bytesFetched += Int64(bytes.count) }
+        for attempt in 0..<3 {
+            do {
+                try write(key, bytes: bytes)
+                try record(key, size: Int64(bytes.count))
+                let descriptor = Foundation.open(path(of: key), O_RDONLY | O_CLOEXEC)
+                if descriptor >= 0 { return descriptor }
+            } catch let error as SoftwareError where error.code == .io && attempt < 2 {
+                try evict(target: quota / 2)
+            } catch {
+                break
+            }
+        }
+        return try Self.memoryFile(bytes, name: key)
+    }
+
+    /// Writes `bytes` under `key` through a temporary file, so a crash never leaves half an object.
+    private func write(_ key: String, bytes: [UInt8]) throws {
+        let destination = path(of: key)
+        let parent = (destination as NSString).deletingLastPathComponent
+        if access(parent, F_OK) != 0 { mkdir(parent, 0o755) }
+        let temporary = try TemporaryObject(directory: directory.appending(path: "incoming").path)
+        try temporary.write(bytes)
+        try temporary.commit(to: destination)
+    }
+
+    private func record(_ key: String, size: Int64) throws {
+        let now = Int64(Date().timeIntervalSince1970)
+        let total = try index.withLock { index in
+            try index.add(key: key, size: size, lastAccess: now)
+            return try index.totalSize()
+        }
+        if total > quota { try evict(target: quota * 3 / 4) }
+    }
+
+    /// Drops least recently used objects until the cache holds at most `target` bytes.
+    func evict(target: Int64) throws {
+        try flushAccessTimes()
+        let victims = try index.withLock { index in try index.oldest(untilTotalIsAtMost: target) }
+        for key in victims { unlink(path(of: key)) }
+        try index.withLock { index in try index.remove(victims) }
+    }
+
+    /// Writes buffered last-use times to the index (called on eviction and now and then by the mount).
+    func flushAccessTimes() throws {
+        let pending = pendingAccess.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
+        guard !pending.isEmpty else { return }
+        try index.withLock { index in try index.touch(pending) }
+    }
+
+    public struct Usage: Sendable {
+        public var bytes: Int64
+        public var objects: Int
+        public var hits: Int
+        public var misses: Int
+        public var bytesFetched: Int64
+    }
+
+    public func usage() throws -> Usage {
+        let (bytes, objects) = try index.withLock { index in (try index.totalSize(), try index.count()) }
+        let (hits, misses, fetched) = counters.withLock { ($0.hits, $0.misses, $0.bytesFetched) }
+        return Usage(bytes: bytes, objects: objects, hits: hits, misses: misses, bytesFetched: fetched)
+    }
+
+    private static func memoryFile(_ bytes: [UInt8], name: String) throws -> Int32 {
+        let descriptor = cygnet_memfd_create("cygnet-\(name.prefix(40))", 1)  // MFD_CLOEXEC
+        guard descriptor >= 0 else { throw SoftwareError.system("cannot keep an object in memory", errno: errno) }
+        do {
+            try AtomicFile.writeAll(descriptor, bytes, path: "memory object \(name)")
+        } catch {
+            close(descriptor)
+            throw error
+        }
+        return descriptor
+    }
+}
+
+/// The cache's index: one row per object with its size and last use. Shared between processes (WAL).
+final class CacheIndex {
+    private let database: SQLiteDatabase
+
+    init(path: String) throws {
+        database = try SQLiteDatabase(path: path, readOnly: false)
+        try database.execute(
+            """
+            PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+            CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, size INTEGER NOT NULL,
+              last_access INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS objects_by_access ON objects (last_access);
+            """)
+    }
+
+    func add(key: String, size: Int64, lastAccess: Int64) throws {
+        try database.prepare("INSERT OR REPLACE INTO objects (key, size, last_access) VALUES (?, ?, ?)")
+            .run([.text(key), .integer(size), .integer(lastAccess)])
+    }
+
+    func touch(_ times: [String: Int64]) throws {
+        try database.execute("BEGIN IMMEDIATE")
+        let update = try database.prepare("UPDATE objects SET last_access = max(last_access, ?) WHERE key = ?")
+        for (key, time) in times { try update.run([.integer(time), .text(key)]) }
+        try database.execute("COMMIT")
+    }
+
+    func totalSize() throws -> Int64 {
+        let statement = try database.prepare("SELECT coalesce(sum(size), 0) FROM objects")
+        try statement.bind([])
+        return try statement.step() ? statement.integer(0) : 0
+    }
+
+    func count() throws -> Int {
+        let statement = try database.prepare("SELECT count(*) FROM objects")
+        try statement.bind([])
+        return try statement.step() ? Int(statement.integer(0)) : 0
+    }
+
+    func oldest(untilTotalIsAtMost target: Int64) throws -> [String] {
+        var excess = try totalSize() - target
+        guard excess > 0 else { return [] }
+        let statement = try database.prepare("SELECT key, size FROM objects ORDER BY last_access, key")
+        try statement.bind([])
+        var victims: [String] = []
+        while excess > 0, try statement.step() {
+            victims.append(statement.text(0))
+            excess -= statement.integer(1)
+        }
+        return victims
+    }
+
+    func remove(_ keys: [String]) throws {
+        try database.execute("BEGIN IMMEDIATE")
+        let delete = try database.prepare("DELETE FROM objects WHERE key = ?")
+        for key in keys { try delete.run([.text(key)]) }
+        try database.execute("COMMIT")
+    }
+}

@@ -1,0 +1,126 @@
+public import Foundation
+import Synchronization
+
+/// Fetches and checks what a mount needs: the signed manifest (with certificate and whitelist), catalogs and
+/// file objects, each verified against its hash before it enters the cache.
+public final class RepositoryClient: Sendable {
+    public let name: RepositoryName
+    public let servers: ServerPool
+    public let cache: ObjectCache
+    let verifier: RepositoryVerifier
+    private let generations = Atomic<UInt64>(0)
+    private let clock: @Sendable () -> Date
+
+    public init(
+        name: RepositoryName, servers: [String], proxies: [String], cache: ObjectCache, trustedMasterKeys: [RSAKey],
+        timeouts: (connect: Double, stall: Int, total: Double) = (3, 5, 60),
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
+        self.name = name
+        self.servers = try ServerPool(
+            repository: name, servers: servers, proxies: proxies,
+            timeouts: .init(connect: timeouts.connect, stall: timeouts.stall, total: timeouts.total))
+        self.cache = cache
+        self.verifier = RepositoryVerifier(repositoryName: name.description, trustedMasterKeys: trustedMasterKeys)
+        self.clock = clock
+    }
+
+    private var savedManifestPath: String { cache.directory.appending(path: "manifests/\(name).published").path }
+    private var savedWhitelistPath: String { cache.directory.appending(path: "manifests/\(name).whitelist").path }
+
+    /// The newest revision on the servers, or nil when it is the one given. Refuses a manifest older than the
+    /// last one this machine accepted (a replayed old revision).
+    func loadRevision(replacing current: RepositoryRevision?) throws -> RepositoryRevision? {
+        let bytes = try servers.fetch(".cvmfspublished", limit: 1 << 16) { bytes in
+            _ = try verifier.parseManifest(bytes)
+        }
+        let (manifest, document) = try verifier.parseManifest(bytes)
+        if let current, current.manifest.rootCatalog == manifest.rootCatalog { return nil }
+        if let saved = try? savedManifest(), manifest.publishedAt < saved.publishedAt {
+            throw SoftwareError(
+                .signature,
+                "the server offers revision \(manifest.revision) of \(name), published before the revision this "
+                    + "machine already uses (\(saved.revision)); refusing to go back")
+        }
+        let whitelist = try servers.fetch(".cvmfswhitelist", limit: 1 << 16) { _ in }
+        try verify(manifest: manifest, document: document, whitelist: whitelist)
+        let revision = try open(manifest)
+        try AtomicFile.makeDirectory(cache.directory.appending(path: "manifests"), mode: 0o755)
+        try AtomicFile.write(whitelist, to: URL(filePath: savedWhitelistPath))
+        try AtomicFile.write(bytes, to: URL(filePath: savedManifestPath))
+        return revision
+    }
+
+    /// The last revision this machine verified, from the cache alone: lets a mount start with every server down.
+    func cachedRevision() throws -> RepositoryRevision {
+        let bytes = try AtomicFile.read(savedManifestPath)
+        let (manifest, document) = try verifier.parseManifest(bytes)
+        try verify(manifest: manifest, document: document, whitelist: AtomicFile.read(savedWhitelistPath))
+        return try open(manifest)
+    }
+
+    private func savedManifest() throws -> Manifest {
+        try verifier.parseManifest(AtomicFile.read(savedManifestPath)).0
+    }
+
+    private func verify(manifest: Manifest, document: SignedDocument, whitelist: [UInt8]) throws {
+        let certificate = try plainObject(manifest.certificate, .certificate)
+        try verifier.verify(
+            manifest: document, certificatePEM: certificate, whitelist: whitelist, now: clock())
+    }
+
+    private func open(_ manifest: Manifest) throws -> RepositoryRevision {
+        let root = try loadCatalog(manifest.rootCatalog, mountpoint: [])
+        let generation = generations.add(1, ordering: .relaxed).newValue
+        return RepositoryRevision(manifest: manifest, generation: generation, root: root) { [self] reference in
+            try loadCatalog(reference.hash, mountpoint: reference.path)
+        }
+    }
+
+    private func loadCatalog(_ hash: ContentHash, mountpoint: [UInt8]) throws -> LoadedCatalog {
+        let descriptor = try object(hash, .catalog, compressed: true)
+        close(descriptor)
+        return try LoadedCatalog(path: cache.path(of: Self.key(hash, .catalog)), mountpoint: mountpoint)
+    }
+
+    /// A small object's plain bytes (certificates), through the cache.
+    private func plainObject(_ hash: ContentHash, _ kind: ObjectKind) throws -> [UInt8] {
+        let descriptor = try object(hash, kind, compressed: true)
+        defer { close(descriptor) }
+        return try AtomicFile.read("/proc/self/fd/\(descriptor)")
+    }
+
+    /// A descriptor for an object's plain content: from the cache, or fetched, checked and inflated.
+    func object(_ hash: ContentHash, _ kind: ObjectKind, compressed: Bool) throws -> Int32 {
+        let key = Self.key(hash, kind)
+        if let descriptor = cache.open(key) { return descriptor }
+        var plain: [UInt8] = []
+        _ = try servers.fetch(hash.objectPath(kind)) { bytes in
+            guard ContentHash.of(bytes, algorithm: hash.algorithm) == hash else {
+                throw SoftwareError(.corrupt, "the object \(hash.objectPath(kind)) does not match its hash")
+            }
+            plain = compressed ? try Zlib.decompress(bytes) : bytes
+        }
+        return try cache.insert(key, bytes: plain)
+    }
+
+    /// A chunked file put back together in the cache, under a name derived from its chunk list.
+    func assembledFile(_ chunks: [FileChunk], compressed: Bool) throws -> Int32 {
+        let listing = chunks.map { "\($0.offset):\($0.size):\($0.hash)" }.joined(separator: ",")
+        let key = ContentHash.of(Array(listing.utf8), algorithm: .sha1).description + "-assembled"
+        if let descriptor = cache.open(key) { return descriptor }
+        var whole: [UInt8] = []
+        for chunk in chunks {
+            let descriptor = try object(chunk.hash, .chunk, compressed: compressed)
+            defer { close(descriptor) }
+            let piece = try AtomicFile.read("/proc/self/fd/\(descriptor)")
+            guard piece.count == chunk.size, chunk.offset == whole.count else {
+                throw SoftwareError(.corrupt, "a chunk of \(chunk.size) bytes at \(chunk.offset) does not fit its file")
+            }
+            whole += piece
+        }
+        return try cache.insert(key, bytes: whole)
+    }
+
+    static func key(_ hash: ContentHash, _ kind: ObjectKind) -> String { hash.description + kind.suffix }
+}

@@ -1,0 +1,125 @@
+public import CygnetFUSE
+import Foundation
+import Logging
+import Synchronization
+
+/// A repository revision as a read-only file system for ``FUSEMount``: answers come from the catalogs, file
+/// contents from the object cache (fetched and verified on first open).
+public final class RepositoryFileSystem: ReadOnlyFileSystem {
+    let client: RepositoryClient
+    private let table: Mutex<InodeTable>
+    private let logger: Logger
+    /// The tree is read-only between revisions, and a switch invalidates what the kernel holds: cache long.
+    private let cacheTimeout: Double = 86400
+
+    init(client: RepositoryClient, revision: RepositoryRevision, logger: Logger) {
+        self.client = client
+        self.table = Mutex(InodeTable(revision: revision))
+        self.logger = logger
+    }
+
+    var currentRevision: RepositoryRevision { table.withLock { $0.current } }
+
+    /// Makes `revision` current and returns the root names to invalidate in the kernel.
+    func switchTo(_ revision: RepositoryRevision) -> Set<[UInt8]> {
+        table.withLock { $0.switchTo(revision) }
+    }
+
+    public func lookup(parent: UInt64, name: [UInt8]) throws(FUSEError) -> FUSEEntry {
+        let record = try record(parent)
+        let path = RepositoryPath.join(record.path, name)
+        guard let entry = try catalogEntry(path, in: record.revision) else {
+            table.withLock { $0.recordMiss(parent: parent, name: name) }
+            throw .noSuchFileOrDirectory
+        }
+        let inode = table.withLock { $0.inode(path: path, revision: record.revision) }
+        return FUSEEntry(
+            attributes: attributes(entry, inode: inode), entryTimeout: cacheTimeout, attributeTimeout: cacheTimeout)
+    }
+
+    public func attributes(of inode: UInt64) throws(FUSEError) -> FUSEAttributeReply {
+        let (_, entry) = try resolve(inode)
+        return FUSEAttributeReply(attributes(entry, inode: inode), timeout: cacheTimeout)
+    }
+
+    public func readLink(_ inode: UInt64) throws(FUSEError) -> [UInt8] {
+        let (_, entry) = try resolve(inode)
+        guard entry.isSymlink else { throw .invalidArgument }
+        return entry.symlink
+    }
+
+    public func listDirectory(_ inode: UInt64) throws(FUSEError) -> [FUSEDirectoryEntry] {
+        let (record, entry) = try resolve(inode)
+        guard entry.isDirectory else { throw .notDirectory }
+        let children: [CatalogEntry]
+        do { children = try record.revision.children(record.path) } catch { throw failure(error, record.path) }
+        return children.map { child in
+            let path = RepositoryPath.join(record.path, child.name)
+            let childInode = table.withLock { $0.inode(path: path, revision: record.revision) }
+            return FUSEDirectoryEntry(
+                name: child.name,
+                entry: FUSEEntry(
+                    attributes: attributes(child, inode: childInode), entryTimeout: cacheTimeout,
+                    attributeTimeout: cacheTimeout))
+        }
+    }
+
+    public func open(_ inode: UInt64) throws(FUSEError) -> FUSEOpenFile {
+        let (record, entry) = try resolve(inode)
+        guard !entry.isDirectory else { throw .isDirectory }
+        do {
+            if entry.isChunked {
+                let chunks = try record.revision.chunks(record.path, algorithm: entry.flags.algorithm)
+                return FUSEOpenFile(descriptor: try client.assembledFile(chunks, compressed: entry.flags.isCompressed))
+            }
+            guard let hash = entry.hash else { throw SoftwareError(.corrupt, "a regular file without a hash") }
+            return FUSEOpenFile(
+                descriptor: try client.object(hash, .file, compressed: entry.flags.isCompressed))
+        } catch {
+            throw failure(error, record.path)
+        }
+    }
+
+    public func release(_ inode: UInt64, file: FUSEOpenFile) {
+        close(file.descriptor)
+    }
+
+    public func extendedAttribute(_ inode: UInt64, name: [UInt8]) throws(FUSEError) -> [UInt8] {
+        let (_, entry) = try resolve(inode)
+        guard let value = entry.extendedAttributes?.value(of: name) else { throw .noData }
+        return value
+    }
+
+    public func extendedAttributeNames(_ inode: UInt64) throws(FUSEError) -> [[UInt8]] {
+        let (_, entry) = try resolve(inode)
+        return entry.extendedAttributes?.attributes.map(\.name) ?? []
+    }
+
+    private func record(_ inode: UInt64) throws(FUSEError) -> InodeTable.Record {
+        guard let record = table.withLock({ $0.record(inode) }) else { throw .noSuchFileOrDirectory }
+        return record
+    }
+
+    private func resolve(_ inode: UInt64) throws(FUSEError) -> (InodeTable.Record, CatalogEntry) {
+        let record = try record(inode)
+        guard let entry = try catalogEntry(record.path, in: record.revision) else { throw .noSuchFileOrDirectory }
+        return (record, entry)
+    }
+
+    private func catalogEntry(_ path: [UInt8], in revision: RepositoryRevision) throws(FUSEError) -> CatalogEntry? {
+        do { return try revision.entry(path) } catch { throw failure(error, path) }
+    }
+
+    /// Logs what went wrong (the kernel only hears EIO) and returns the errno.
+    private func failure(_ error: any Error, _ path: [UInt8]) -> FUSEError {
+        logger.error(
+            "cannot serve a file", metadata: ["path": "\(RepositoryPath.string(path))", "error": "\(error)"])
+        return .inputOutput
+    }
+
+    private func attributes(_ entry: CatalogEntry, inode: UInt64) -> FUSEAttributes {
+        FUSEAttributes(
+            inode: inode, mode: entry.mode, linkCount: max(1, entry.linkCount), userID: entry.uid, groupID: entry.gid,
+            size: UInt64(max(0, entry.size)), modificationTime: FUSETimestamp(seconds: entry.mtime))
+    }
+}
