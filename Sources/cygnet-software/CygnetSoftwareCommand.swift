@@ -13,6 +13,7 @@ struct CygnetSoftwareCommand: AsyncParsableCommand {
         subcommands: [
             PublishCommand.self, TagsCommand.self, RollbackCommand.self, GarbageCollectCommand.self,
             ResignCommand.self, ServeCommand.self, MountCommand.self, StatusCommand.self,
+            StackCommand.self,
         ]
     )
 }

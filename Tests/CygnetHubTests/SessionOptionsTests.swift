@@ -1,4 +1,5 @@
 import CygnetRuntime
+import Foundation
 import Testing
 
 @testable import CygnetHub

@@ -57,7 +57,7 @@ def free_port() -> int:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        if port + 3 < 65536 and all(_port_is_free(port + offset) for offset in range(1, 4)):
+        if port + 4 < 65536 and all(_port_is_free(port + offset) for offset in range(1, 5)):
             return port
 
 
@@ -108,7 +108,8 @@ class CygnetInstance:
         self.host = host
         self.public_url = public_url
         # Extra CYGNET_… settings for this instance's services (they inherit `cygnet up`'s environment).
-        self.env = dict(env or {})
+        # Software stacks are off unless a test turns them on: they mount at /cvmfs, one appliance at a time.
+        self.env = {"CYGNET_SOFTWARE_ENABLED": "false"} | dict(env or {})
         self.process: subprocess.Popen | None = None
         self.output: list[str] = []
         self.runs = 0

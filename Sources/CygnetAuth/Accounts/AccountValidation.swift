@@ -1,4 +1,5 @@
 import CygnetRuntime
+
 /// Checks of names, e-mail addresses and passwords, shared by the CLI, the roster import and the admin API,
 /// so every door says the same thing about the same mistake.
 public enum AccountValidation {

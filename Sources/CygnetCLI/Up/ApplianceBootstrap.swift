@@ -20,6 +20,7 @@ struct ApplianceBootstrap: Sendable {
         var front: FrontDoor
         var publicURL: String
         var createdConfiguration: Bool
+        var software: SoftwarePlan
         /// Set when this run created the administrator.
         var administratorPassword: String? = nil
         /// Secrets of this run: the hub's with cygnet-auth, and the one the hub uses with the proxy's control API.
@@ -28,7 +29,7 @@ struct ApplianceBootstrap: Sendable {
 
         /// What the child services read on top of the settings file: this run's addresses and secrets.
         var serviceEnvironment: [String: String] {
-            [
+            var environment = [
                 "CYGNET_PUBLIC_URL": publicURL,
                 "CYGNET_AUTH_HOST": front.authListenHost,
                 "CYGNET_AUTH_PORT": String(front.authListenPort),
@@ -41,6 +42,8 @@ struct ApplianceBootstrap: Sendable {
                 "CYGNET_HUB_PROXY_AUTH_TOKEN": proxyToken,
                 "CYGNET_PROXY_AUTH_TOKEN": proxyToken,
             ]
+            if software.enabled { environment["CYGNET_HUB_STACK_ROOTS"] = software.mountRoot }
+            return environment
         }
     }
 
@@ -54,11 +57,13 @@ struct ApplianceBootstrap: Sendable {
         let settings: ApplianceSettings
         let auth: AuthSettings
         let fileFront: FrontDoor
+        let software: SoftwarePlan
         do {
             let reader = try await ConfigurationLoader.load(file: configFile)
             settings = try ApplianceSettings(reading: reader)
             auth = try AuthSettings(reading: reader)
             fileFront = try FrontDoor(reading: reader)
+            software = try SoftwarePlan(reading: reader, stateDirectory: stateDirectory)
         } catch {
             throw CLIError.presentable(error)
         }
@@ -68,7 +73,7 @@ struct ApplianceBootstrap: Sendable {
         let url = publicURL.map(Self.withoutTrailingSlash) ?? (derived ? front.defaultPublicURL : settings.publicURL)
         return Prepared(
             settings: settings, hashing: auth.passwordHashing, front: front, publicURL: url,
-            createdConfiguration: created)
+            createdConfiguration: created, software: software)
     }
 
     /// Brings the database schema up to date and, while there is no account at all (the first run), creates the

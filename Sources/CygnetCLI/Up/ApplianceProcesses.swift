@@ -8,13 +8,18 @@ struct ApplianceProcesses: Sendable {
     let auth: SupervisedProcess
     let hub: SupervisedProcess
     let proxy: SupervisedProcess
+    /// cygnet-software's server and mount, when software repositories are on.
+    let software: [SupervisedProcess]
     let hubExecutable: String
     let configFile: String
     let environment: [String: String]
 
-    var all: [SupervisedProcess] { [auth, proxy, hub] }
+    var all: [SupervisedProcess] { [auth, proxy] + software + [hub] }
 
-    init(prepared: ApplianceBootstrap.Prepared, configFile: String, auth: String, hub: String, proxy: String) {
+    init(
+        prepared: ApplianceBootstrap.Prepared, configFile: String, auth: String, hub: String, proxy: String,
+        software: [SupervisedProcess] = []
+    ) {
         let front = prepared.front
         let environment = prepared.serviceEnvironment
         let authProbe = HealthProbe(url: front.authHealthURL)
@@ -35,8 +40,9 @@ struct ApplianceProcesses: Sendable {
                 "--default-target", "http://\(loopback):\(front.hubListenPort)",
                 "--route", "/auth=http://\(loopback):\(front.authListenPort)",
                 "--exit-with-parent",
-            ],
+            ] + (software.isEmpty ? [] : ["--route", "/cvmfs=http://\(loopback):\(front.softwareListenPort)"]),
             environment: environment, outputPrefix: "[proxy] ", isHealthy: { await proxyProbe.check() })
+        self.software = software
         self.hubExecutable = hub
         self.configFile = configFile
         self.environment = environment

@@ -32,6 +32,7 @@ struct FrontDoor: Sendable, Equatable {
     var authListenPort: Int { port + 1 }
     var proxyAPIPort: Int { port + 2 }
     var hubListenPort: Int { port + 3 }
+    var softwareListenPort: Int { port + 4 }
     var internalPorts: [Int] { [authListenPort, proxyAPIPort, hubListenPort] }
 
     /// Where `cygnet up` checks that each service answers.

@@ -67,14 +67,32 @@ public struct Up: AsyncParsableCommand {
             publicURL: publicURL)
         var prepared = try await bootstrap.prepareConfiguration()
         try Self.checkPortsAreFree(prepared.front)
+        if prepared.software.enabled && getuid() != 0 {
+            console.print(
+                "Software stacks are off: mounting them needs root. Sessions use the local Python environment.")
+            prepared.software.enabled = false
+        }
+        if prepared.software.enabled {
+            try Self.checkPortIsFree(port: prepared.front.softwareListenPort, front: prepared.front)
+        }
         try await bootstrap.prepareAccounts(&prepared, console: console)
         let logger = Logger(label: "cygnet") { [settings = prepared.settings] in
             StructuredLogHandler(label: $0, level: settings.logLevel, format: settings.logFormat)
         }
+        var software: [SupervisedProcess] = []
+        if prepared.software.enabled {
+            let executable = try SiblingExecutable.path(named: "cygnet-software")
+            await prepared.software.buildDefaultStackIfMissing(executable: executable, console: console)
+            software = prepared.software.processes(
+                executable: executable, front: prepared.front, environment: prepared.serviceEnvironment,
+                console: console)
+        }
         let processes = ApplianceProcesses(
             prepared: prepared, configFile: bootstrap.configFile, auth: executables[0], hub: executables[1],
-            proxy: executables[2])
-        console.print("Starting Cygnet: the sign-in service, the hub and the front door (proxy) …")
+            proxy: executables[2], software: software)
+        console.print(
+            "Starting Cygnet: the sign-in service, the hub, the front door (proxy)"
+                + (software.isEmpty ? "" : " and the software repository") + " …")
         let board = ReadinessBoard(expected: processes.all.map(\.name))
         let supervisors = processes.all.map { process in
             ProcessSupervisor(
@@ -109,6 +127,15 @@ public struct Up: AsyncParsableCommand {
                     + "(\(front.port)) for its parts. Start Cygnet with --port and another port, e.g. --port \(front.port + 10)."
             )
         }
+    }
+
+    static func checkPortIsFree(port: Int, front: FrontDoor) throws {
+        guard PortProbe.canListen(host: front.internalHost, port: port) != .free else { return }
+        let owner = PortOwner.find(port: port).map { " by \($0.command) (process \($0.processID))" } ?? ""
+        throw CLIError(
+            "port \(port) on this machine is in use\(owner); Cygnet serves its software repository there. Start "
+                + "Cygnet with --port and another port, or turn software off (software: enabled: false in cygnet.yaml)."
+        )
     }
 
     static func checkPortIsFree(_ front: FrontDoor) throws {

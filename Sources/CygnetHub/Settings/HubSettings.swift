@@ -13,7 +13,13 @@ public struct HubSettings: Sendable {
     public var proxyAPIURL: String
     public var proxyAuthToken: String
     public var sessions: SessionSettings
-    public var stacks: [Stack]
+    /// Stacks named in `hub.stacks`.
+    public var configuredStacks: [Stack]
+    /// Folders searched for published stacks at every use (`hub.stack_roots`), so a stack mounted or published
+    /// after the hub started is offered without a restart.
+    public var stackRoots: [String]
+    /// The local JupyterLab environment, offered when there is no other stack.
+    public var fallbackStack: Stack
     public var limits: Limits
     public var services: [ServiceToken]
 
@@ -34,7 +40,7 @@ public struct HubSettings: Sendable {
     }
 
     /// A software stack sessions can run from: a Python prefix with `bin/jupyterhub-singleuser`.
-    public struct Stack: Sendable, Equatable {
+    public struct Stack: Sendable, Hashable {
         public var name: String
         public var description: String
         public var prefix: String
@@ -108,25 +114,9 @@ public struct HubSettings: Sendable {
             cullInterval: try settings.duration(
                 "hub.sessions.cull_interval", default: .seconds(60), range: .seconds(1)...(.seconds(3600))),
             forkServer: try settings.bool("hub.sessions.fork_server", default: true))
-        let stackNames = settings.childNames(of: "hub.stacks")
-        if stackNames.isEmpty {
-            stacks = [
-                Stack(
-                    name: "default", description: "Python 3 with JupyterLab", prefix: defaultPrefix)
-            ]
-        } else {
-            stacks = try stackNames.map { name in
-                let prefix = try settings.string("hub.stacks.\(name).prefix", default: "")
-                guard prefix.hasPrefix("/") else {
-                    throw ConfigurationError(
-                        key: "hub.stacks.\(name).prefix", value: prefix,
-                        allowed: "must be the absolute path of a Python environment, e.g. /opt/cygnet/jupyter")
-                }
-                return Stack(
-                    name: name, description: try settings.string("hub.stacks.\(name).description", default: name),
-                    prefix: prefix)
-            }
-        }
+        configuredStacks = try Self.configuredStacks(reading: settings)
+        stackRoots = settings.stringArray("hub.stack_roots", default: [])
+        fallbackStack = Stack(name: "default", description: "Python 3 with JupyterLab", prefix: defaultPrefix)
         let defaultCores = try settings.int("hub.limits.cores.default", default: 1, range: 1...1024)
         let maximumCores = try settings.int(
             "hub.limits.cores.maximum", default: max(defaultCores, 2), range: defaultCores...1024)
@@ -159,6 +149,31 @@ public struct HubSettings: Sendable {
                     allowed: "is not a scope the hub knows; see docs/configuration.md")
             }
             return ServiceToken(name: name, token: token, scopes: scopes)
+        }
+    }
+
+    /// Stacks from `hub.stacks`, then those found under `hub.stack_roots` (published by cygnet-software and
+    /// mounted, e.g. /cvmfs); the local JupyterLab environment when there are none.
+    public var stacks: [Stack] {
+        var stacks = configuredStacks
+        for manifest in StackManifest.discover(in: stackRoots)
+        where !stacks.contains(where: { $0.name == manifest.name }) {
+            stacks.append(Stack(name: manifest.name, description: manifest.description, prefix: manifest.prefix))
+        }
+        return stacks.isEmpty ? [fallbackStack] : stacks
+    }
+
+    static func configuredStacks(reading settings: SettingsReader) throws(ConfigurationError) -> [Stack] {
+        try settings.childNames(of: "hub.stacks").map { name throws(ConfigurationError) in
+            let prefix = try settings.string("hub.stacks.\(name).prefix", default: "")
+            guard prefix.hasPrefix("/") else {
+                throw ConfigurationError(
+                    key: "hub.stacks.\(name).prefix", value: prefix,
+                    allowed: "must be the absolute path of a Python environment, e.g. /opt/cygnet/jupyter")
+            }
+            return Stack(
+                name: name, description: try settings.string("hub.stacks.\(name).description", default: name),
+                prefix: prefix)
         }
     }
 

@@ -1,6 +1,8 @@
+import Crypto
 import Foundation
 import Logging
 import NIOPosix
+import Synchronization
 
 /// Starts sessions by forking a Python process that has already imported jupyterhub-singleuser and JupyterLab
 /// (`ForkServerScript`), one per software stack. Importing them costs about two seconds of CPU per session; with
@@ -22,7 +24,13 @@ actor ForkServer {
         self.logger = logger
     }
 
-    var socketPath: String { directory + "/forkserver-\(stack.name).sock" }
+    /// Per stack name and prefix: a stack published under /cvmfs may share its name with the local one.
+    var fileStem: String {
+        let prefixDigest = SHA256.hash(data: Array(stack.prefix.utf8)).prefix(4).map { String(format: "%02x", $0) }
+        return directory + "/forkserver-\(stack.name)-\(prefixDigest.joined())"
+    }
+
+    var socketPath: String { fileStem + ".sock" }
 
     struct Request: Encodable {
         var uid: UInt32?
@@ -48,7 +56,7 @@ actor ForkServer {
         let started = try DetachedProcess.spawn(
             arguments: [stack.prefix + "/bin/python3", "-I", script, socketPath, String(getpid())],
             environment: ["PATH": "\(stack.prefix)/bin:/usr/bin:/bin", "LANG": "C.UTF-8"], directory: directory,
-            logFile: directory + "/forkserver-\(stack.name).log", identity: nil)
+            logFile: fileStem + ".log", identity: nil)
         processID = started.processID
         startTime = started.startTime
         let deadline = ContinuousClock.now + .seconds(60)
@@ -113,5 +121,27 @@ actor ForkServer {
             reply.append(contentsOf: buffer[0..<count])
         }
         return reply
+    }
+}
+
+/// The fork servers of the stacks used so far, one per stack name and prefix, made on first use (a stack
+/// published after the hub started gets one too).
+final class ForkServers: Sendable {
+    private let directory: String
+    private let logger: Logger
+    private let servers = Mutex<[HubSettings.Stack: ForkServer]>([:])
+
+    init(directory: String, logger: Logger) {
+        self.directory = directory
+        self.logger = logger
+    }
+
+    func server(for stack: HubSettings.Stack) -> ForkServer {
+        servers.withLock { servers in
+            if let server = servers[stack] { return server }
+            let server = ForkServer(stack: stack, directory: directory, logger: logger)
+            servers[stack] = server
+            return server
+        }
     }
 }

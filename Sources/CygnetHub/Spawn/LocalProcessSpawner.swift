@@ -11,7 +11,7 @@ public struct LocalProcessSpawner: Spawner {
     let accounts: UnixAccounts?
     let controlGroups: ControlGroups
     /// One per stack, when sessions run the default command (a custom one is always started afresh).
-    let forkServers: [String: ForkServer]
+    let forkServers: ForkServers?
     let logger: Logger
 
     public init(
@@ -22,21 +22,23 @@ public struct LocalProcessSpawner: Spawner {
         self.accounts = settings.unixAccounts ? UnixAccounts(homeRoot: settings.homeRoot) : nil
         self.controlGroups = ControlGroups()
         let useForkServer = settings.forkServer && settings.command == ["jupyterhub-singleuser"]
-        self.forkServers = Dictionary(
-            uniqueKeysWithValues: (useForkServer ? stacks : []).map {
-                ($0.name, ForkServer(stack: $0, directory: stateDirectory + "/run", logger: logger))
-            })
+        self.forkServers = useForkServer ? ForkServers(directory: stateDirectory + "/run", logger: logger) : nil
+        self.initialStacks = stacks
         self.logger = logger
     }
 
-    /// Starts the fork servers ahead of the first session, so nobody waits for them.
+    let initialStacks: [HubSettings.Stack]
+
+    /// Starts the fork servers of the stacks known now ahead of the first session, so nobody waits for them.
     public func prepare() async {
-        for (name, server) in forkServers {
+        guard let forkServers else { return }
+        for stack in initialStacks {
             do {
-                try await server.ensureRunning()
+                try await forkServers.server(for: stack).ensureRunning()
             } catch {
                 logger.warning(
-                    "no fork server; sessions start without it", metadata: ["stack": "\(name)", "error": "\(error)"])
+                    "no fork server; sessions start without it",
+                    metadata: ["stack": "\(stack.name)", "error": "\(error)"])
             }
         }
     }
@@ -98,7 +100,7 @@ public struct LocalProcessSpawner: Spawner {
     func launch(
         arguments: [String], environment: [String: String], place: Place, logFile: String, stack: HubSettings.Stack
     ) async throws -> (processID: Int32, startTime: UInt64?) {
-        if let server = forkServers[stack.name] {
+        if let server = forkServers?.server(for: stack) {
             do {
                 let processID = try await server.spawn(
                     ForkServer.Request(

@@ -36,7 +36,7 @@ public struct RepositoryMount: Service {
         let client = try RepositoryClient(
             name: options.repository, servers: options.servers, proxies: options.proxies, cache: cache,
             trustedMasterKeys: keys, timeouts: (options.connectTimeout, 5, options.transferTimeout))
-        let revision = try await firstRevision(client)
+        let (revision, fromCache) = try await firstRevision(client)
         let fileSystem = RepositoryFileSystem(client: client, revision: revision, logger: logger)
         let mount = FUSEMount(
             fileSystem: fileSystem, mountPoint: options.mountPoint,
@@ -56,7 +56,9 @@ public struct RepositoryMount: Service {
                     }
                 }
                 group.addTask {
-                    try await refreshLoop(client: client, fileSystem: fileSystem, mount: mount, checks: checks)
+                    try await refreshLoop(
+                        client: client, fileSystem: fileSystem, mount: mount, checks: checks,
+                        failures: fromCache ? 1 : 0)
                 }
                 group.addTask { try await reportLoop(client: client, fileSystem: fileSystem, checks: checks) }
                 try await group.next()
@@ -69,32 +71,49 @@ public struct RepositoryMount: Service {
             at: MountStatus.file(cacheDirectory: options.cacheDirectory, repository: options.repository.description))
     }
 
-    /// The servers' revision, or with every server down the last one this machine verified.
-    private func firstRevision(_ client: RepositoryClient) async throws -> RepositoryRevision {
-        do {
-            guard let revision = try await Blocking.run({ try client.loadRevision(replacing: nil) }) else {
-                throw SoftwareError(.notFound, "no revision")
+    /// The servers' revision, or with every server down the last one this machine verified (then `true`).
+    /// Servers that refuse connections get a few seconds first: started together with the mount (as `cygnet up`
+    /// does), the server may not listen yet.
+    private func firstRevision(_ client: RepositoryClient) async throws -> (RepositoryRevision, Bool) {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            do {
+                guard let revision = try await Blocking.run({ try client.loadRevision(replacing: nil) }) else {
+                    throw SoftwareError(.notFound, "no revision")
+                }
+                return (revision, false)
+            } catch let error as SoftwareError where error.code == .network {
+                guard ContinuousClock.now < deadline else { return try startFromCache(client, after: error) }
+                try await Task.sleep(for: .milliseconds(250))
             }
-            return revision
-        } catch let error as SoftwareError where error.code == .network {
-            guard let cached = try? client.cachedRevision() else { throw error }
-            logger.warning(
-                "no server answers; mounting the cached revision",
-                metadata: ["revision": "\(cached.manifest.revision)", "error": "\(error)"])
-            return cached
         }
     }
 
+    private func startFromCache(_ client: RepositoryClient, after error: SoftwareError) throws
+        -> (RepositoryRevision, Bool)
+    {
+        guard let cached = try? client.cachedRevision() else { throw error }
+        logger.warning(
+            "no server answers; mounting the cached revision",
+            metadata: ["revision": "\(cached.manifest.revision)", "error": "\(error)"])
+        return (cached, true)
+    }
+
+    /// Checks for a new revision every TTL; after a failed check (or a start from the cache) sooner, backing off
+    /// from 2 s, so a server that comes back is noticed quickly.
     private func refreshLoop(
-        client: RepositoryClient, fileSystem: RepositoryFileSystem, mount: FUSEMount, checks: RevisionChecks
+        client: RepositoryClient, fileSystem: RepositoryFileSystem, mount: FUSEMount, checks: RevisionChecks,
+        failures initialFailures: Int
     ) async throws {
+        var failures = initialFailures
         while !Task.isCancelled {
             let current = fileSystem.currentRevision
             let ttl = max(1, min(options.maximumTimeToLive, current.root.timeToLive))
-            try await Task.sleep(for: .seconds(ttl))
+            try await Task.sleep(for: .seconds(failures == 0 ? ttl : min(ttl, 1 << min(failures, 8))))
             do {
                 let next = try await Blocking.run { try client.loadRevision(replacing: current) }
                 checks.record(error: nil)
+                failures = 0
                 guard let next else { continue }
                 let names = fileSystem.switchTo(next)
                 for name in names { try? mount.invalidateEntry(parent: 1, name: name) }
@@ -103,6 +122,7 @@ public struct RepositoryMount: Service {
                     "switched to a new revision",
                     metadata: ["from": "\(current.manifest.revision)", "to": "\(next.manifest.revision)"])
             } catch {
+                failures += 1
                 checks.record(error: "\(error)")
                 logger.warning(
                     "cannot check for a new revision; keeping the current one", metadata: ["error": "\(error)"])
