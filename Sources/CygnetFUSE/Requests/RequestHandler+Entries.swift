@@ -3,8 +3,9 @@ import CFuse3
 extension RequestHandler {
     func lookup(_ request: OpaquePointer?, parent: UInt64, name: UnsafePointer<CChar>) {
         do {
-            var entry = try fileSystem.lookup(parent: parent, name: Self.bytes(of: name)).cEntry
-            _ = fuse_reply_entry(request, &entry)
+            let found = try fileSystem.lookup(parent: parent, name: Self.bytes(of: name))
+            var entry = found.cEntry
+            if fuse_reply_entry(request, &entry) == 0 { inodes.looked(up: found.inode) }
         } catch {
             guard error == .noSuchFileOrDirectory, negativeEntryTimeout > 0 else {
                 return Self.replyError(request, error)
@@ -16,15 +17,20 @@ extension RequestHandler {
     }
 
     func forget(_ request: OpaquePointer?, inode: UInt64, lookups: UInt64) {
-        fileSystem.forget(inode, lookups: lookups)
+        dropLookups(inode, lookups)
         fuse_reply_none(request)
     }
 
     func forget(_ request: OpaquePointer?, _ forgets: UnsafeBufferPointer<fuse_forget_data>) {
         for forget in forgets {
-            fileSystem.forget(forget.ino, lookups: forget.nlookup)
+            dropLookups(forget.ino, forget.nlookup)
         }
         fuse_reply_none(request)
+    }
+
+    private func dropLookups(_ inode: UInt64, _ lookups: UInt64) {
+        if let file = inodes.forget(inode, lookups: lookups) { fileSystem.release(inode, file: file) }
+        fileSystem.forget(inode, lookups: lookups)
     }
 
     func attributes(_ request: OpaquePointer?, inode: UInt64) {

@@ -27,8 +27,14 @@ extension RequestHandler {
     func negotiate(_ connection: UnsafeMutablePointer<fuse_conn_info>) {
         let offered = connection.pointee.capable
         connection.pointee.want |= Self.wantedCapabilities & offered
-        // Listings are paged per opendir handle, so every directory must be opened.
-        connection.pointee.want &= ~UInt32(FUSE_CAP_NO_OPENDIR_SUPPORT)
+        let openless = UInt32(FUSE_CAP_NO_OPEN_SUPPORT | FUSE_CAP_NO_OPENDIR_SUPPORT)
+        if skipOpenRequests {
+            // The kernel learns it from our ENOSYS answers to open and opendir; these only let libfuse pass it on.
+            connection.pointee.want |= openless & offered
+        } else {
+            // Listings are paged per opendir handle, so every directory must be opened.
+            connection.pointee.want &= ~openless
+        }
         logger.debug(
             "FUSE session initialised",
             metadata: [

@@ -36,8 +36,8 @@ extension RequestHandler {
         operations.open = { request, inode, info in
             RequestHandler.of(request).open(request, inode: inode, info: info!)
         }
-        operations.read = { request, _, size, offset, info in
-            RequestHandler.of(request).read(request, size: size, offset: offset, info: info!)
+        operations.read = { request, inode, size, offset, info in
+            RequestHandler.of(request).read(request, inode: inode, size: size, offset: offset, info: info!)
         }
         operations.release = { request, inode, info in
             RequestHandler.of(request).release(request, inode: inode, info: info!)
@@ -48,11 +48,13 @@ extension RequestHandler {
         operations.opendir = { request, inode, info in
             RequestHandler.of(request).openDirectory(request, inode: inode, info: info!)
         }
-        operations.readdir = { request, _, size, offset, info in
-            RequestHandler.of(request).readDirectory(request, size: size, offset: offset, info: info!, plus: false)
+        operations.readdir = { request, inode, size, offset, info in
+            RequestHandler.of(request).readDirectory(
+                request, inode: inode, size: size, offset: offset, info: info!, plus: false)
         }
-        operations.readdirplus = { request, _, size, offset, info in
-            RequestHandler.of(request).readDirectory(request, size: size, offset: offset, info: info!, plus: true)
+        operations.readdirplus = { request, inode, size, offset, info in
+            RequestHandler.of(request).readDirectory(
+                request, inode: inode, size: size, offset: offset, info: info!, plus: true)
         }
         operations.releasedir = { request, _, info in
             RequestHandler.of(request).releaseDirectory(request, info: info!)

@@ -11,14 +11,18 @@ final class RequestHandler: Sendable {
     let fileSystem: any ReadOnlyFileSystem
     let negativeEntryTimeout: Double
     let cacheDirectoryListings: Bool
+    let skipOpenRequests: Bool
     let logger: Logger
     let openFiles = HandleRegistry<OpenFileHandle>()
     let openDirectories = HandleRegistry<DirectoryHandle>()
+    /// Used when the kernel sends no `open` (``FUSEMountOptions/skipOpenRequests``).
+    let inodes = InodeResources()
 
     init(fileSystem: any ReadOnlyFileSystem, options: FUSEMountOptions, logger: Logger) {
         self.fileSystem = fileSystem
         self.negativeEntryTimeout = options.negativeEntryTimeout
         self.cacheDirectoryListings = options.cacheDirectoryListings
+        self.skipOpenRequests = options.skipOpenRequests
         self.logger = logger
     }
 
