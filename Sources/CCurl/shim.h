@@ -22,4 +22,7 @@ static inline CURLcode cygnet_curl_set_write_function(
 static inline CURLcode cygnet_curl_get_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }
+static inline CURLcode cygnet_curl_get_offset(CURL *handle, CURLINFO info, curl_off_t *value) {
+    return curl_easy_getinfo(handle, info, value);
+}
 #endif

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from software_e2e import Mount, Server, assert_mount_matches_source, make_tree, software
+from software_e2e import Mount, Server, assert_mount_matches_source, free_port, make_tree, software
 
 NAME = "mount.cygnet.local"
 
@@ -201,13 +201,16 @@ def test_server_gone_cached_files_work_uncached_fail_within_the_timeout(repo, mo
     root = mounted.mount_point
     assert (root / "binary.bin").read_bytes() == (source / "binary.bin").read_bytes()
     with open(root / "big.bin", "rb") as open_file:
+        assert open_file.read(4096) == (source / "big.bin").read_bytes()[:4096]  # fetched, so cached
+        open_file.seek(0)
         server.stop()
         hole = BlackHole(server.port)
         try:
             assert open_file.read() == (source / "big.bin").read_bytes()
             assert (root / "binary.bin").read_bytes() == (source / "binary.bin").read_bytes()
             started = time.monotonic()
-            result = subprocess.run(["cat", str(root / "readonly.txt")], capture_output=True, timeout=60)
+            # A folder nothing was opened in yet, so the prefetcher has not fetched it either.
+            result = subprocess.run(["cat", str(root / "nested" / "deeper" / "leaf.txt")], capture_output=True, timeout=60)
             assert result.returncode != 0 and b"Input/output error" in result.stderr
             elapsed = time.monotonic() - started
             assert elapsed < 30, f"an uncached read waited {elapsed:.1f} s with a 3 s timeout"
@@ -248,3 +251,54 @@ def test_two_mounts_share_one_cache(repo, mounts, tmp_path):
     server.stop()
     # Nothing can be fetched now: the second mount reads what the first one cached.
     assert (second.mount_point / "big.bin").read_bytes() == expected
+
+
+class ForwardProxy:
+    """A minimal HTTP forward proxy (absolute-URI GETs), counting what passes through it."""
+
+    def __init__(self):
+        import http.server
+        import urllib.request
+
+        outer = self
+        self.requests = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                outer.requests += 1
+                try:
+                    with urllib.request.urlopen(self.path, timeout=10) as upstream:
+                        body = upstream.read()
+                        status = upstream.status
+                except urllib.error.HTTPError as error:
+                    body, status = error.read(), error.code
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_http_proxies_with_failover(repo, mounts, tmp_path):
+    source, software_dir, server = repo
+    proxy = ForwardProxy()
+    dead = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    try:
+        mounted = mount(
+            mounts, software_dir, tmp_path / "mnt", [server.url], "--proxy", dead, "--proxy", proxy.url,
+            "--timeout", "3",
+        )
+        assert (mounted.mount_point / "bin" / "tool").read_text() == (source / "bin" / "tool").read_text()
+        assert proxy.requests > 0, "objects came through the working proxy"
+        wait_for(lambda: "failing" in software(software_dir, "status").stdout, what="the dead proxy in the status")
+    finally:
+        proxy.close()

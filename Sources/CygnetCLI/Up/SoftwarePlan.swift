@@ -84,11 +84,10 @@ struct SoftwarePlan: Sendable {
 
     /// A mount point has another device than its parent folder.
     static func isMounted(_ path: String) -> Bool {
-        var own = stat()
-        var parent = stat()
-        guard stat(path, &own) == 0, stat((path as NSString).deletingLastPathComponent, &parent) == 0 else {
-            return false
-        }
-        return own.st_dev != parent.st_dev
+        let parent = (path as NSString).deletingLastPathComponent
+        guard let own = try? FileManager.default.attributesOfItem(atPath: path)[.systemNumber] as? Int,
+            let above = try? FileManager.default.attributesOfItem(atPath: parent)[.systemNumber] as? Int
+        else { return false }
+        return own != above
     }
 }

@@ -41,13 +41,14 @@ final class HTTPFetcher: Sendable {
         let pooled = checkOut()
         defer { checkIn(pooled) }
         let handle = pooled.pointer
-        let sink = ResponseSink(limit: limit)
+        let sink = ResponseSink(limit: limit, handle: handle)
         let unmanaged = Unmanaged.passRetained(sink)
         defer { unmanaged.release() }
         curl_easy_reset(handle)
         cygnet_curl_set_string(handle, CURLOPT_URL, url)
         cygnet_curl_set_string(handle, CURLOPT_PROXY, proxy ?? "")
         cygnet_curl_set_long(handle, CURLOPT_NOSIGNAL, 1)
+        cygnet_curl_set_long(handle, CURLOPT_BUFFERSIZE, 512 * 1024)
         cygnet_curl_set_long(handle, CURLOPT_FOLLOWLOCATION, 1)
         cygnet_curl_set_long(handle, CURLOPT_MAXREDIRS, 3)
         cygnet_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(timeouts.connect * 1000))
@@ -60,6 +61,7 @@ final class HTTPFetcher: Sendable {
             let sink = Unmanaged<ResponseSink>.fromOpaque(context!).takeUnretainedValue()
             let length = size * count
             guard sink.bytes.count + length <= sink.limit else { return 0 }
+            sink.reserveForContentLength()
             sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
             return length
         }
@@ -88,9 +90,24 @@ final class HTTPFetcher: Sendable {
 /// Collects one response body; owned by one request on one thread.
 private final class ResponseSink {
     let limit: Int
+    let handle: UnsafeMutableRawPointer
     var bytes: [UInt8] = []
+    private var reserved = false
 
-    init(limit: Int) { self.limit = limit }
+    init(limit: Int, handle: UnsafeMutableRawPointer) {
+        self.limit = limit
+        self.handle = handle
+    }
+
+    /// Sizes the buffer once from Content-Length (known when the body starts), instead of growing it.
+    func reserveForContentLength() {
+        guard !reserved else { return }
+        reserved = true
+        var length: curl_off_t = -1
+        if cygnet_curl_get_offset(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK, length > 0 {
+            bytes.reserveCapacity(min(Int(length), limit))
+        }
+    }
 }
 
 /// An idle easy handle in the pool; only one request uses it at a time.

@@ -21,18 +21,22 @@ public final class ObjectCache: Sendable {
         index = Mutex(try CacheIndex(path: directory.appending(path: "index.sqlite").path))
     }
 
+    /// Whether an object is cached, without opening it.
+    func contains(_ key: String) -> Bool { access(path(of: key), F_OK) == 0 }
+
     func path(of key: String) -> String {
         directory.appending(path: "objects/\(key.prefix(2))/\(key.dropFirst(2))").path
     }
 
-    /// A read-only descriptor of a cached object, or nil on a miss.
-    func open(_ key: String) -> Int32? {
+    /// A read-only descriptor of a cached object, or nil on a miss. `counted` is false for look-ups that are
+    /// not a reader's (prefetching, a second look after waiting for another thread's fetch).
+    func open(_ key: String, counted: Bool = true) -> Int32? {
         let descriptor = Foundation.open(path(of: key), O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            counters.withLock { $0.misses += 1 }
+            if counted { counters.withLock { $0.misses += 1 } }
             return nil
         }
-        counters.withLock { $0.hits += 1 }
+        if counted { counters.withLock { $0.hits += 1 } }
         let now = Int64(Date().timeIntervalSince1970)
         pendingAccess.withLock { $0[key] = now }
         return descriptor
@@ -69,9 +73,11 @@ public final class ObjectCache: Sendable {
 
     private func record(_ key: String, size: Int64) throws {
         let now = Int64(Date().timeIntervalSince1970)
+        // The total is summed from the index only every 256 inserts (other mounts add to it too); in between
+        // this mount's own additions are counted on top, which is what keeps an insert cheap.
         let total = try index.withLock { index in
             try index.add(key: key, size: size, lastAccess: now)
-            return try index.totalSize()
+            return try index.estimatedTotal(adding: size)
         }
         if total > quota { try evict(target: quota * 3 / 4) }
     }
@@ -81,7 +87,10 @@ public final class ObjectCache: Sendable {
         try flushAccessTimes()
         let victims = try index.withLock { index in try index.oldest(untilTotalIsAtMost: target) }
         for key in victims { unlink(path(of: key)) }
-        try index.withLock { index in try index.remove(victims) }
+        try index.withLock { index in
+            try index.remove(victims)
+            index.forgetEstimate()
+        }
     }
 
     /// Writes buffered last-use times to the index (called on eviction and now and then by the mount).
@@ -124,6 +133,7 @@ public final class ObjectCache: Sendable {
 /// The cache's index: one row per object with its size and last use. Shared between processes (WAL).
 final class CacheIndex {
     private let database: SQLiteDatabase
+    private var estimate: (total: Int64, inserts: Int)?
 
     init(path: String) throws {
         database = try SQLiteDatabase(path: path, readOnly: false)
@@ -147,6 +157,21 @@ final class CacheIndex {
         for (key, time) in times { try update.run([.integer(time), .text(key)]) }
         try database.execute("COMMIT")
     }
+
+    /// The total after adding `size`: summed afresh now and then, counted up in between.
+    func estimatedTotal(adding size: Int64) throws -> Int64 {
+        if var estimate, estimate.inserts < 256 {
+            estimate.total += size
+            estimate.inserts += 1
+            self.estimate = estimate
+            return estimate.total
+        }
+        let total = try totalSize()
+        estimate = (total, 0)
+        return total
+    }
+
+    func forgetEstimate() { estimate = nil }
 
     func totalSize() throws -> Int64 {
         let statement = try database.prepare("SELECT coalesce(sum(size), 0) FROM objects")

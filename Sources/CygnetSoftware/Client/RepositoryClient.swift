@@ -9,6 +9,9 @@ public final class RepositoryClient: Sendable {
     public let cache: ObjectCache
     let verifier: RepositoryVerifier
     private let generations = Atomic<UInt64>(0)
+    private let fetchLocks = KeyedLocks()
+    /// Separate from `fetchLocks`: an assembly holds its lock while its chunks take theirs, never the reverse.
+    private let assemblyLocks = KeyedLocks()
     private let clock: @Sendable () -> Date
 
     public init(
@@ -90,36 +93,62 @@ public final class RepositoryClient: Sendable {
         return try AtomicFile.read("/proc/self/fd/\(descriptor)")
     }
 
-    /// A descriptor for an object's plain content: from the cache, or fetched, checked and inflated.
-    func object(_ hash: ContentHash, _ kind: ObjectKind, compressed: Bool) throws -> Int32 {
+    /// A descriptor for an object's plain content: from the cache, or fetched, checked and inflated. Two threads
+    /// asking for the same object (a reader and the prefetcher) fetch it once: the second waits for the first.
+    /// `size` is the plain size when the catalog says it (0 when unknown).
+    func object(_ hash: ContentHash, _ kind: ObjectKind, compressed: Bool, size: Int64 = 0, counted: Bool = true)
+        throws -> Int32
+    {
         let key = Self.key(hash, kind)
-        if let descriptor = cache.open(key) { return descriptor }
+        if let descriptor = cache.open(key, counted: counted) { return descriptor }
+        return try fetchLocks.withLock(for: key) {
+            if let descriptor = cache.open(key, counted: false) { return descriptor }
+            return try cache.insert(key, bytes: download(hash, kind, compressed: compressed, size: size))
+        }
+    }
+
+    /// An object's plain bytes from the first server that has it intact.
+    private func download(_ hash: ContentHash, _ kind: ObjectKind, compressed: Bool, size: Int64 = 0) throws
+        -> [UInt8]
+    {
         var plain: [UInt8] = []
         _ = try servers.fetch(hash.objectPath(kind)) { bytes in
             guard ContentHash.of(bytes, algorithm: hash.algorithm) == hash else {
                 throw SoftwareError(.corrupt, "the object \(hash.objectPath(kind)) does not match its hash")
             }
-            plain = compressed ? try Zlib.decompress(bytes) : bytes
+            plain = compressed ? try Zlib.decompress(bytes, expectedSize: Int(size)) : bytes
         }
-        return try cache.insert(key, bytes: plain)
+        return plain
     }
 
-    /// A chunked file put back together in the cache, under a name derived from its chunk list.
-    func assembledFile(_ chunks: [FileChunk], compressed: Bool) throws -> Int32 {
+    /// A chunked file put back together in the cache, under a name derived from its chunk list. Its chunks are
+    /// fetched in parallel; each is dropped once the whole file is stored.
+    func assembledFile(_ chunks: [FileChunk], compressed: Bool, counted: Bool = true) throws -> Int32 {
         let listing = chunks.map { "\($0.offset):\($0.size):\($0.hash)" }.joined(separator: ",")
         let key = ContentHash.of(Array(listing.utf8), algorithm: .sha1).description + "-assembled"
-        if let descriptor = cache.open(key) { return descriptor }
-        var whole: [UInt8] = []
-        for chunk in chunks {
-            let descriptor = try object(chunk.hash, .chunk, compressed: compressed)
-            defer { close(descriptor) }
-            let piece = try AtomicFile.read("/proc/self/fd/\(descriptor)")
-            guard piece.count == chunk.size, chunk.offset == whole.count else {
-                throw SoftwareError(.corrupt, "a chunk of \(chunk.size) bytes at \(chunk.offset) does not fit its file")
+        if let descriptor = cache.open(key, counted: counted) { return descriptor }
+        return try assemblyLocks.withLock(for: key) {
+            if let descriptor = cache.open(key, counted: false) { return descriptor }
+            var offset: Int64 = 0
+            for chunk in chunks {
+                guard chunk.offset == offset, chunk.size >= 0 else {
+                    throw SoftwareError(.corrupt, "the chunks of a file leave a gap or overlap at byte \(offset)")
+                }
+                offset += chunk.size
             }
-            whole += piece
+            // Chunks go straight into the assembled file: caching them too would write every byte twice.
+            let pieces = try ParallelWork.map(chunks, width: 8) { chunk in
+                let piece = try self.download(chunk.hash, .chunk, compressed: compressed, size: chunk.size)
+                guard piece.count == chunk.size else {
+                    throw SoftwareError(.corrupt, "a chunk of \(chunk.size) bytes holds \(piece.count)")
+                }
+                return piece
+            }
+            var whole: [UInt8] = []
+            whole.reserveCapacity(Int(offset))
+            for piece in pieces { whole += piece }
+            return try cache.insert(key, bytes: whole)
         }
-        return try cache.insert(key, bytes: whole)
     }
 
     static func key(_ hash: ContentHash, _ kind: ObjectKind) -> String { hash.description + kind.suffix }

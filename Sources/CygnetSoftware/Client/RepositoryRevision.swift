@@ -32,6 +32,9 @@ final class RepositoryRevision: Sendable {
         try catalog(for: path).chunks(path, algorithm: algorithm)
     }
 
+    /// The root of the catalog `path` belongs to ("" for the root catalog).
+    func catalogRoot(of path: [UInt8]) throws -> [UInt8] { try catalog(for: path).mountpoint }
+
     /// The deepest catalog whose mountpoint is `path` or a directory above it.
     private func catalog(for path: [UInt8]) throws -> LoadedCatalog {
         var current = root

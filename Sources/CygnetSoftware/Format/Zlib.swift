@@ -17,9 +17,13 @@ public enum Zlib {
     }
 
     /// Inflates a whole stream; refuses trailing garbage, truncation and output past `limit` bytes.
-    public static func decompress(_ input: UnsafeRawBufferPointer, limit: Int = 1 << 34) throws -> [UInt8] {
+    /// `expectedSize`, when known (a file's size from its catalog), sizes the output once.
+    public static func decompress(_ input: UnsafeRawBufferPointer, limit: Int = 1 << 34, expectedSize: Int = 0)
+        throws -> [UInt8]
+    {
         let inflater = try Inflater()
         var output = [UInt8]()
+        output.reserveCapacity(min(max(expectedSize, input.count * 3), limit))
         try inflater.feed(input) { chunk in
             guard output.count + chunk.count <= limit else {
                 throw SoftwareError(.corrupt, "a compressed object inflates to more than \(limit) bytes")
@@ -30,8 +34,8 @@ public enum Zlib {
         return output
     }
 
-    public static func decompress(_ input: [UInt8], limit: Int = 1 << 34) throws -> [UInt8] {
-        try input.withUnsafeBytes { buffer in try decompress(buffer, limit: limit) }
+    public static func decompress(_ input: [UInt8], limit: Int = 1 << 34, expectedSize: Int = 0) throws -> [UInt8] {
+        try input.withUnsafeBytes { buffer in try decompress(buffer, limit: limit, expectedSize: expectedSize) }
     }
 }
 

@@ -7,6 +7,7 @@ import Synchronization
 /// contents from the object cache (fetched and verified on first open).
 public final class RepositoryFileSystem: ReadOnlyFileSystem {
     let client: RepositoryClient
+    private let prefetcher: Prefetcher
     private let table: Mutex<InodeTable>
     private let logger: Logger
     /// The tree is read-only between revisions, and a switch invalidates what the kernel holds: cache long.
@@ -14,6 +15,7 @@ public final class RepositoryFileSystem: ReadOnlyFileSystem {
 
     init(client: RepositoryClient, revision: RepositoryRevision, logger: Logger) {
         self.client = client
+        self.prefetcher = Prefetcher(client: client)
         self.table = Mutex(InodeTable(revision: revision))
         self.logger = logger
     }
@@ -67,6 +69,9 @@ public final class RepositoryFileSystem: ReadOnlyFileSystem {
     public func open(_ inode: UInt64) throws(FUSEError) -> FUSEOpenFile {
         let (record, entry) = try resolve(inode)
         guard !entry.isDirectory else { throw .isDirectory }
+        if let (directory, _) = RepositoryPath.split(record.path) {
+            prefetcher.opened(in: directory, revision: record.revision)
+        }
         do {
             if entry.isChunked {
                 let chunks = try record.revision.chunks(record.path, algorithm: entry.flags.algorithm)
@@ -74,7 +79,7 @@ public final class RepositoryFileSystem: ReadOnlyFileSystem {
             }
             guard let hash = entry.hash else { throw SoftwareError(.corrupt, "a regular file without a hash") }
             return FUSEOpenFile(
-                descriptor: try client.object(hash, .file, compressed: entry.flags.isCompressed))
+                descriptor: try client.object(hash, .file, compressed: entry.flags.isCompressed, size: entry.size))
         } catch {
             throw failure(error, record.path)
         }

@@ -41,7 +41,8 @@ public struct RepositoryMount: Service {
         let mount = FUSEMount(
             fileSystem: fileSystem, mountPoint: options.mountPoint,
             options: FUSEMountOptions(
-                fileSystemName: options.repository.description, subtype: "cygnet", allowOther: options.allowOther),
+                fileSystemName: options.repository.description, subtype: "cygnet", allowOther: options.allowOther,
+                skipOpenRequests: true),
             logger: logger)
         let checks = RevisionChecks()
         try await withGracefulShutdownHandler {

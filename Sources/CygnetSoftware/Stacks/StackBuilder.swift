@@ -92,6 +92,10 @@ public struct StackBuilder: Sendable {
             echo "installing the packages of \(request.requirements.lastPathComponent) (ROOT alone is a 250 MB download)"
             \(Self.quoted(prefix))/bin/python -m pip install --no-input -r \(Self.quoted(request.requirements.path))
             \(Self.quoted(prefix))/bin/python -m compileall -q -j 0 \(Self.quoted(prefix))/lib >/dev/null || true
+            echo "recording what the usual imports read (the mount fetches it ahead: .cygnet-prefetch)"
+            \(Self.quoted(prefix))/bin/python -W ignore - >\(Self.quoted(prefix))/.cygnet-prefetch <<'PYTHON' || true
+            \(Self.bundleRecorder)
+            PYTHON
             """
     }
 
@@ -164,6 +168,36 @@ public struct StackBuilder: Sendable {
             """
         try AtomicFile.write(Array((script + "\n").utf8), to: stack.appending(path: "environment.sh"), mode: 0o644)
     }
+
+    /// Imports what a session usually imports first and prints, relative to the stack and in the order they were
+    /// loaded, the files that took: compiled modules and mapped shared libraries. Libraries mapped only to be read
+    /// in part (ROOT's `.pcm` modules, anything over 32 MiB) are left to be fetched when read.
+    static let bundleRecorder = """
+        import importlib, os, sys
+        for name in ["numpy", "pandas", "matplotlib", "ROOT", "ipykernel.kernelapp"]:
+            try:
+                importlib.import_module(name)
+            except Exception:
+                pass
+        prefix = os.path.realpath(sys.prefix) + "/"
+        paths = []
+        for module in list(sys.modules.values()):
+            for path in (getattr(module, "__cached__", None), getattr(module, "__file__", None)):
+                if path and os.path.exists(path):
+                    paths.append(path)
+                    break
+        with open("/proc/self/maps") as maps:
+            paths += [line.split()[-1] for line in maps if len(line.split()) >= 6]
+        seen = set()
+        for path in paths:
+            path = os.path.realpath(path)
+            if not path.startswith(prefix) or path in seen or path.endswith(".pcm"):
+                continue
+            if os.path.getsize(path) > 32 << 20:
+                continue
+            seen.add(path)
+            print(path[len(prefix):])
+        """
 
     static func quoted(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
