@@ -17,6 +17,7 @@ actor ForkServer {
     let logger: Logger
     private var processID: Int32?
     private var startTime: UInt64?
+    private var starting: Task<Void, any Error>?
 
     init(stack: HubSettings.Stack, directory: String, logger: Logger) {
         self.stack = stack
@@ -41,13 +42,22 @@ actor ForkServer {
         var log: String
     }
 
-    /// Starts the fork server if it is not running, and waits until it accepts requests.
+    /// Starts the fork server if it is not running, and waits until it accepts requests. Callers that arrive
+    /// while it starts (the hub's warm-up and a first session) wait for that start instead of making another.
     func ensureRunning() async throws {
+        if let starting { return try await starting.value }
         if let processID, DetachedProcess.isAlive(processID: processID, startTime: startTime),
             FileManager.default.fileExists(atPath: socketPath)
         {
             return
         }
+        let start = Task { try await self.start() }
+        starting = start
+        defer { starting = nil }
+        try await start.value
+    }
+
+    private func start() async throws {
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let script = directory + "/" + ForkServerScript.fileName
