@@ -91,6 +91,9 @@ struct StatusCommand: AsyncParsableCommand {
                 "  cache: \(status.cacheBytes / 1_048_576) of \(status.cacheQuota / 1_048_576) MiB, "
                     + "\(status.cacheObjects) objects, hit rate \(Int(status.hitRate * 100))% "
                     + "(\(status.cacheHits) hits, \(status.cacheMisses) misses)")
+            if let dropped = status.droppedObjects, dropped > 0 {
+                print("  \(dropped) damaged objects found in the cache, dropped and fetched again")
+            }
             if let error = status.lastCheckError { print("  last check for a new revision failed: \(error)") }
             for server in status.servers {
                 let health = server.healthy ? "ok" : "failing (\(server.lastError ?? "unknown"))"

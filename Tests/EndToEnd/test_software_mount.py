@@ -302,3 +302,21 @@ def test_http_proxies_with_failover(repo, mounts, tmp_path):
         wait_for(lambda: "failing" in software(software_dir, "status").stdout, what="the dead proxy in the status")
     finally:
         proxy.close()
+
+
+def test_a_damaged_cached_object_is_dropped_and_fetched_again(repo, mounts, tmp_path):
+    source, software_dir, server = repo
+    cache = tmp_path / "cache"
+    first = mount(mounts, software_dir, tmp_path / "mnt", [server.url], "--cache-dir", str(cache))
+    expected = (source / "binary.bin").read_bytes()
+    assert (first.mount_point / "binary.bin").read_bytes() == expected
+    first.stop()
+    damaged = [p for p in (cache / "objects").rglob("*") if p.is_file() and p.read_bytes() == expected]
+    assert len(damaged) == 1
+    flip_byte(damaged[0], offset=1000)
+    second = mount(mounts, software_dir, tmp_path / "mnt", [server.url], "--cache-dir", str(cache))
+    assert (second.mount_point / "binary.bin").read_bytes() == expected
+    wait_for(
+        lambda: "1 damaged objects" in software(software_dir, "status", "--cache-dir", str(cache)).stdout,
+        what="the status to report the damaged object",
+    )

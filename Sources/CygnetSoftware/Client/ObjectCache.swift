@@ -6,12 +6,17 @@ import Synchronization
 /// stored inflated, so a cached read is a plain `pread` at local-disk speed. An index in SQLite keeps sizes and
 /// last use; when the quota is exceeded the least recently used objects go. Evicting a file that is open is
 /// harmless (its descriptor stays valid), so nothing needs pinning.
+///
+/// The index also keeps the SHA-1 of each object's plain bytes: the first time a mount opens an object it did
+/// not fetch itself, the file is hashed again, and one that changed on disk is dropped and fetched anew.
 public final class ObjectCache: Sendable {
     public let directory: URL
     public let quota: Int64
     private let index: Mutex<CacheIndex>
     private let pendingAccess = Mutex<[String: Int64]>([:])
-    private let counters = Mutex((hits: 0, misses: 0, bytesFetched: Int64(0)))
+    private let counters = Mutex((hits: 0, misses: 0, bytesFetched: Int64(0), dropped: 0))
+    /// Objects this process fetched or checked: not hashed again.
+    private let verified = Mutex<Set<String>>([])
 
     public init(directory: URL, quota: Int64) throws {
         self.directory = directory
@@ -32,7 +37,7 @@ public final class ObjectCache: Sendable {
     /// not a reader's (prefetching, a second look after waiting for another thread's fetch).
     func open(_ key: String, counted: Bool = true) -> Int32? {
         let descriptor = Foundation.open(path(of: key), O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
+        guard descriptor >= 0, isIntact(key, descriptor: descriptor) else {
             if counted { counters.withLock { $0.misses += 1 } }
             return nil
         }
@@ -42,14 +47,47 @@ public final class ObjectCache: Sendable {
         return descriptor
     }
 
+    /// Checks a cached object once per process against the digest recorded when it was stored; a damaged one is
+    /// removed (and its descriptor closed), so the caller fetches it again.
+    private func isIntact(_ key: String, descriptor: Int32) -> Bool {
+        guard !verified.withLock({ $0.contains(key) }) else { return true }
+        guard let expected = try? index.withLock({ try $0.digest(of: key) }),
+            let actual = try? Self.digest(of: descriptor), actual != expected
+        else {
+            verified.withLock { _ = $0.insert(key) }
+            return true
+        }
+        close(descriptor)
+        unlink(path(of: key))
+        try? index.withLock { try $0.remove([key]) }
+        counters.withLock { $0.dropped += 1 }
+        return false
+    }
+
+    private static func digest(of descriptor: Int32) throws -> [UInt8] {
+        let hasher = ContentHasher(.sha1)
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { block.deallocate() }
+        var offset = 0
+        while true {
+            let count = pread(descriptor, block.baseAddress, block.count, off_t(offset))
+            guard count >= 0 else { throw SoftwareError.system("cannot read a cached object", errno: errno) }
+            if count == 0 { return hasher.finalize().digest }
+            hasher.update(UnsafeRawBufferPointer(rebasing: block[0..<count]))
+            offset += count
+        }
+    }
+
     /// Stores an object's plain bytes and returns a descriptor for reading them. When the disk is full it evicts
     /// and retries; when even that fails it keeps the bytes in memory, so a read it can serve never fails.
     func insert(_ key: String, bytes: [UInt8]) throws -> Int32 {
         counters.withLock { $0.bytesFetched += Int64(bytes.count) }
+        let digest = ContentHash.of(bytes, algorithm: .sha1).digest
+        verified.withLock { _ = $0.insert(key) }
         for attempt in 0..<3 {
             do {
                 try write(key, bytes: bytes)
-                try record(key, size: Int64(bytes.count))
+                try record(key, size: Int64(bytes.count), digest: digest)
                 let descriptor = Foundation.open(path(of: key), O_RDONLY | O_CLOEXEC)
                 if descriptor >= 0 { return descriptor }
             } catch let error as SoftwareError where error.code == .io && attempt < 2 {
@@ -71,12 +109,12 @@ public final class ObjectCache: Sendable {
         try temporary.commit(to: destination)
     }
 
-    private func record(_ key: String, size: Int64) throws {
+    private func record(_ key: String, size: Int64, digest: [UInt8]) throws {
         let now = Int64(Date().timeIntervalSince1970)
         // The total is summed from the index only every 256 inserts (other mounts add to it too); in between
         // this mount's own additions are counted on top, which is what keeps an insert cheap.
         let total = try index.withLock { index in
-            try index.add(key: key, size: size, lastAccess: now)
+            try index.add(key: key, size: size, lastAccess: now, digest: digest)
             return try index.estimatedTotal(adding: size)
         }
         if total > quota { try evict(target: quota * 3 / 4) }
@@ -109,12 +147,15 @@ public final class ObjectCache: Sendable {
         public var hits: Int
         public var misses: Int
         public var bytesFetched: Int64
+        /// Cached objects found damaged and fetched again.
+        public var dropped: Int
     }
 
     public func usage() throws -> Usage {
         let (bytes, objects) = try index.withLock { index in (try index.totalSize(), try index.count()) }
-        let (hits, misses, fetched) = counters.withLock { ($0.hits, $0.misses, $0.bytesFetched) }
-        return Usage(bytes: bytes, objects: objects, hits: hits, misses: misses, bytesFetched: fetched)
+        let (hits, misses, fetched, dropped) = counters.withLock { ($0.hits, $0.misses, $0.bytesFetched, $0.dropped) }
+        return Usage(
+            bytes: bytes, objects: objects, hits: hits, misses: misses, bytesFetched: fetched, dropped: dropped)
     }
 
     private static func memoryFile(_ bytes: [UInt8], name: String) throws -> Int32 {
@@ -141,14 +182,25 @@ final class CacheIndex {
             """
             PRAGMA busy_timeout=10000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
             CREATE TABLE IF NOT EXISTS objects (key TEXT PRIMARY KEY, size INTEGER NOT NULL,
-              last_access INTEGER NOT NULL);
+              last_access INTEGER NOT NULL, digest BLOB);
             CREATE INDEX IF NOT EXISTS objects_by_access ON objects (last_access);
             """)
+        // Caches made before digests were kept; fails harmlessly when the column exists.
+        try? database.execute("ALTER TABLE objects ADD COLUMN digest BLOB")
     }
 
-    func add(key: String, size: Int64, lastAccess: Int64) throws {
-        try database.prepare("INSERT OR REPLACE INTO objects (key, size, last_access) VALUES (?, ?, ?)")
-            .run([.text(key), .integer(size), .integer(lastAccess)])
+    func add(key: String, size: Int64, lastAccess: Int64, digest: [UInt8]) throws {
+        try database.prepare(
+            "INSERT OR REPLACE INTO objects (key, size, last_access, digest) VALUES (?, ?, ?, ?)"
+        ).run([.text(key), .integer(size), .integer(lastAccess), .blob(digest)])
+    }
+
+    /// The SHA-1 of the object's plain bytes as stored, if recorded.
+    func digest(of key: String) throws -> [UInt8]? {
+        let statement = try database.prepare("SELECT digest FROM objects WHERE key = ?")
+        try statement.bind([.text(key)])
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        return statement.bytes(0)
     }
 
     func touch(_ times: [String: Int64]) throws {

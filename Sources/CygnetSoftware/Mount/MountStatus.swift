@@ -24,6 +24,8 @@ public struct MountStatus: Codable, Sendable {
     public var cacheHits: Int
     public var cacheMisses: Int
     public var bytesFetched: Int64
+    /// Cached objects found damaged on disk, dropped and fetched again.
+    public var droppedObjects: Int?
     public var servers: [Server]
     public var updatedAt: Date
 

@@ -144,7 +144,7 @@ public struct RepositoryMount: Service {
                 revision: manifest.revision, publishedAt: manifest.publishedAt, lastCheck: lastCheck,
                 lastCheckError: lastError, cacheBytes: usage?.bytes ?? 0, cacheQuota: client.cache.quota,
                 cacheObjects: usage?.objects ?? 0, cacheHits: usage?.hits ?? 0, cacheMisses: usage?.misses ?? 0,
-                bytesFetched: usage?.bytesFetched ?? 0,
+                bytesFetched: usage?.bytesFetched ?? 0, droppedObjects: usage?.dropped,
                 servers: client.servers.health.map {
                     MountStatus.Server(
                         route: $0.route.description, healthy: $0.healthy, lastError: $0.lastError,
