@@ -9,36 +9,39 @@ final class SQLiteDatabase {
     init(path: String, readOnly: Bool) throws {
         self.path = path
         let flags =
-            (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
-        let status = sqlite3_open_v2(path, &handle, flags, nil)
-        guard status == SQLITE_OK else {
-            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
-            sqlite3_close(handle)
+            (readOnly ? CYGNET_SQLITE_OPEN_READONLY : CYGNET_SQLITE_OPEN_READWRITE | CYGNET_SQLITE_OPEN_CREATE)
+            | CYGNET_SQLITE_OPEN_NOMUTEX
+        let status = cygnet_sqlite3_open_v2(path, &handle, flags, nil)
+        guard status == CYGNET_SQLITE_OK else {
+            let message = handle.map { String(cString: cygnet_sqlite3_errmsg($0)) } ?? "out of memory"
+            cygnet_sqlite3_close(handle)
             throw SoftwareError(.database, "cannot open the database \(path): \(message)")
         }
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    deinit { cygnet_sqlite3_close_v2(handle) }
 
     func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
-        guard sqlite3_exec(handle, sql, nil, nil, &error) == SQLITE_OK else {
+        guard cygnet_sqlite3_exec(handle, sql, nil, nil, &error) == CYGNET_SQLITE_OK else {
             let message = error.map { String(cString: $0) } ?? "unknown error"
-            sqlite3_free(error)
+            cygnet_sqlite3_free(error)
             throw SoftwareError(.database, "\(path): \(message)")
         }
     }
 
     func prepare(_ sql: String) throws -> SQLiteStatement {
         var statement: OpaquePointer?
-        guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil) == SQLITE_OK,
+        guard
+            cygnet_sqlite3_prepare_v3(handle, sql, -1, UInt32(CYGNET_SQLITE_PREPARE_PERSISTENT), &statement, nil)
+                == CYGNET_SQLITE_OK,
             let statement
         else { throw failure("cannot prepare '\(sql)'") }
         return SQLiteStatement(statement: statement, database: self)
     }
 
     func failure(_ what: String) -> SoftwareError {
-        SoftwareError(.database, "\(path): \(what): \(String(cString: sqlite3_errmsg(handle)))")
+        SoftwareError(.database, "\(path): \(what): \(String(cString: cygnet_sqlite3_errmsg(handle)))")
     }
 }
 
@@ -52,39 +55,40 @@ final class SQLiteStatement {
         self.database = database
     }
 
-    deinit { sqlite3_finalize(statement) }
+    deinit { cygnet_sqlite3_finalize(statement) }
 
     func bind(_ values: [SQLiteValue]) throws {
-        sqlite3_reset(statement)
-        sqlite3_clear_bindings(statement)
+        cygnet_sqlite3_reset(statement)
+        cygnet_sqlite3_clear_bindings(statement)
         for (offset, value) in values.enumerated() {
             let index = Int32(offset + 1)
             let status: Int32 =
                 switch value {
-                case .null: sqlite3_bind_null(statement, index)
-                case .integer(let number): sqlite3_bind_int64(statement, index, number)
+                case .null: cygnet_sqlite3_bind_null(statement, index)
+                case .integer(let number): cygnet_sqlite3_bind_int64(statement, index, number)
                 case .text(let bytes) where bytes.isEmpty:
-                    sqlite3_bind_text(statement, index, "", 0, nil)
+                    cygnet_sqlite3_bind_text(statement, index, "", 0, nil)
                 case .text(let bytes):
                     bytes.withUnsafeBytes {
-                        sqlite3_bind_text(
+                        cygnet_sqlite3_bind_text(
                             statement, index, $0.baseAddress!.assumingMemoryBound(to: CChar.self), Int32($0.count),
                             cygnet_sqlite_transient())
                     }
                 case .blob(let bytes):
                     bytes.withUnsafeBytes {
-                        sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), cygnet_sqlite_transient())
+                        cygnet_sqlite3_bind_blob(
+                            statement, index, $0.baseAddress, Int32($0.count), cygnet_sqlite_transient())
                     }
                 }
-            guard status == SQLITE_OK else { throw database.failure("cannot bind parameter \(index)") }
+            guard status == CYGNET_SQLITE_OK else { throw database.failure("cannot bind parameter \(index)") }
         }
     }
 
     /// True while there is a row to read.
     func step() throws -> Bool {
-        switch sqlite3_step(statement) {
-        case SQLITE_ROW: return true
-        case SQLITE_DONE: return false
+        switch cygnet_sqlite3_step(statement) {
+        case CYGNET_SQLITE_ROW: return true
+        case CYGNET_SQLITE_DONE: return false
         default: throw database.failure("query failed")
         }
     }
@@ -93,16 +97,16 @@ final class SQLiteStatement {
     func run(_ values: [SQLiteValue]) throws {
         try bind(values)
         while try step() {}
-        sqlite3_reset(statement)
+        cygnet_sqlite3_reset(statement)
     }
 
-    func integer(_ column: Int32) -> Int64 { sqlite3_column_int64(statement, column) }
+    func integer(_ column: Int32) -> Int64 { cygnet_sqlite3_column_int64(statement, column) }
 
-    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(statement, column) == SQLITE_NULL }
+    func isNull(_ column: Int32) -> Bool { cygnet_sqlite3_column_type(statement, column) == CYGNET_SQLITE_NULL }
 
     func bytes(_ column: Int32) -> [UInt8] {
-        let count = Int(sqlite3_column_bytes(statement, column))
-        guard count > 0, let pointer = sqlite3_column_blob(statement, column) else { return [] }
+        let count = Int(cygnet_sqlite3_column_bytes(statement, column))
+        guard count > 0, let pointer = cygnet_sqlite3_column_blob(statement, column) else { return [] }
         return Array(UnsafeRawBufferPointer(start: pointer, count: count))
     }
 
