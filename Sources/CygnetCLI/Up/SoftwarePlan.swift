@@ -1,5 +1,6 @@
 import CygnetRuntime
 import Foundation
+import ServiceLifecycle
 import Subprocess
 import SystemPackage
 
@@ -14,6 +15,10 @@ struct SoftwarePlan: Sendable {
     var buildDefaultStack: Bool
 
     var mountPoint: String { "\(mountRoot)/\(repository)" }
+    static let mountProcessName = "cygnet-software mount"
+
+    /// The first run: the default stack is to be built and the repository was never published.
+    var needsDefaultStack: Bool { buildDefaultStack && !FileManager.default.fileExists(atPath: publishedManifest) }
     var publishedManifest: String { "\(directory)/repositories/\(repository)/.cvmfspublished" }
 
     init(reading settings: SettingsReader, stateDirectory: String) throws {
@@ -43,7 +48,7 @@ struct SoftwarePlan: Sendable {
             environment: environment, outputPrefix: "[software] ", isHealthy: { await probe.check() })
         let mountPoint = self.mountPoint
         let mount = SupervisedProcess(
-            name: "cygnet-software mount", executable: executable,
+            name: Self.mountProcessName, executable: executable,
             arguments: ["mount", repository, mountPoint, "--software-dir", directory, "--server", serverURL],
             environment: environment, outputPrefix: "[mount] ", isHealthy: { Self.isMounted(mountPoint) })
         return [serve, mount]
@@ -51,7 +56,7 @@ struct SoftwarePlan: Sendable {
 
     /// Builds and publishes the default stack when the repository has never been published (the first run).
     func buildDefaultStackIfMissing(executable: String, console: Console) async {
-        guard buildDefaultStack, !FileManager.default.fileExists(atPath: publishedManifest) else { return }
+        guard needsDefaultStack else { return }
         console.print(
             "Building the default software stack (first run only): JupyterLab, NumPy, SciPy, pandas, Matplotlib, "
                 + "uproot, awkward, hist and ROOT. This downloads about 600 MB and takes a few minutes …")
@@ -89,5 +94,22 @@ struct SoftwarePlan: Sendable {
             let above = try? FileManager.default.attributesOfItem(atPath: parent)[.systemNumber] as? Int
         else { return false }
         return own != above
+    }
+}
+
+/// Runs the first build of the default stack, then the service that needs it (the mount). Stopping `cygnet up`
+/// during the build ends the build too.
+struct AfterFirstStackBuild: Service {
+    let plan: SoftwarePlan
+    let executable: String
+    let console: Console
+    let then: any Service
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            await plan.buildDefaultStackIfMissing(executable: executable, console: console)
+        }
+        guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
+        try await then.run()
     }
 }

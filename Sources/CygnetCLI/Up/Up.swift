@@ -80,11 +80,11 @@ public struct Up: AsyncParsableCommand {
             StructuredLogHandler(label: $0, level: settings.logLevel, format: settings.logFormat)
         }
         var software: [SupervisedProcess] = []
+        var softwareExecutable = ""
         if prepared.software.enabled {
-            let executable = try SiblingExecutable.path(named: "cygnet-software")
-            await prepared.software.buildDefaultStackIfMissing(executable: executable, console: console)
+            softwareExecutable = try SiblingExecutable.path(named: "cygnet-software")
             software = prepared.software.processes(
-                executable: executable, front: prepared.front, environment: prepared.serviceEnvironment,
+                executable: softwareExecutable, front: prepared.front, environment: prepared.serviceEnvironment,
                 console: console)
         }
         let processes = ApplianceProcesses(
@@ -93,17 +93,29 @@ public struct Up: AsyncParsableCommand {
         console.print(
             "Starting Cygnet: the sign-in service, the hub, the front door (proxy)"
                 + (software.isEmpty ? "" : " and the software repository") + " …")
-        let board = ReadinessBoard(expected: processes.all.map(\.name))
-        let supervisors = processes.all.map { process in
-            ProcessSupervisor(
+        // On the first run the default stack is built while the rest already serves (sessions use the local
+        // Python environment meanwhile); its mount starts once it is published, and is not waited for.
+        let buildsStack = prepared.software.enabled && prepared.software.needsDefaultStack
+        let mountName = SoftwarePlan.mountProcessName
+        let board = ReadinessBoard(expected: processes.all.map(\.name).filter { !buildsStack || $0 != mountName })
+        let stackBoard = ReadinessBoard(expected: [mountName])
+        let services: [any Service] = processes.all.map { process in
+            let supervisor = ProcessSupervisor(
                 process: process, policy: RestartStateMachine.Policy(), console: console, logger: logger,
-                onEvent: { [publicURL = prepared.publicURL] event in
+                onEvent: { [publicURL = prepared.publicURL, mountPoint = prepared.software.mountPoint] event in
+                    if process.name == mountName, case .ready = event, buildsStack, stackBoard.markReady(mountName) {
+                        console.print(
+                            "The default software stack is mounted at \(mountPoint); the session form offers it now.")
+                    }
                     Self.report(event, of: process.name, board: board, publicURL: publicURL, console: console)
                 })
+            guard buildsStack, process.name == mountName else { return supervisor }
+            return AfterFirstStackBuild(
+                plan: prepared.software, executable: softwareExecutable, console: console, then: supervisor)
         }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: supervisors.map { .init(service: $0) },
+                services: services.map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint, .sighup],
                 logger: logger))
         do {
