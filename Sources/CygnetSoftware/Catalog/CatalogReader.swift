@@ -87,23 +87,6 @@ final class CatalogReader {
         return properties
     }
 
-    func statistics() throws -> [String: Int64] {
-        let statement = try database.prepare("SELECT counter, value FROM statistics")
-        try statement.bind([])
-        var counters: [String: Int64] = [:]
-        while try statement.step() { counters[statement.text(0)] = statement.integer(1) }
-        return counters
-    }
-
-    /// Every row with its path key, for diffing two revisions and for garbage collection.
-    func forEachRow(_ body: (PathKey, CatalogEntry) throws -> Void) throws {
-        let statement = try database.prepare("SELECT \(Self.columns), md5path_1, md5path_2 FROM catalog")
-        try statement.bind([])
-        while try statement.step() {
-            try body(PathKey(high: statement.integer(11), low: statement.integer(12)), try row(statement))
-        }
-    }
-
     /// Every object hash this catalog references (file objects and chunks), for garbage collection.
     func referencedObjects() throws -> [ContentHash] {
         var hashes: [ContentHash] = []

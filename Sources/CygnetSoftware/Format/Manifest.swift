@@ -13,9 +13,6 @@ public struct Manifest: Sendable, Equatable {
     public var history: ContentHash?
     public var metaInfo: ContentHash?
     public var publishedAt: Int
-    /// Every line as read, so unknown letters survive a parse.
-    public var unknownLines: [String] = []
-
     /// MD5 of the empty root path, the only value the reference client accepts in `R`.
     static let rootPathHash = "d41d8cd98f00b204e9800998ecf8427e"
 

@@ -41,15 +41,6 @@ struct HistoryFile {
     func record(
         root: CatalogBuilder.Written, revision: Int, now: Int, previousHistory: ContentHash?, tag: (String, String)?
     ) throws -> ContentHash {
-        try record(
-            rootHash: root.hash, rootSize: Int64(root.size), revision: revision, now: now,
-            previousHistory: previousHistory, tag: tag)
-    }
-
-    func record(
-        rootHash: ContentHash, rootSize: Int64, revision: Int, now: Int, previousHistory: ContentHash?,
-        tag: (String, String)?
-    ) throws -> ContentHash {
         if var trunk = try database.tag(named: "trunk") {
             trunk.name = "trunk-previous"
             trunk.description = "default undo target"
@@ -57,8 +48,8 @@ struct HistoryFile {
         }
         func make(_ name: String, _ description: String) -> RepositoryTag {
             RepositoryTag(
-                name: name, rootCatalog: rootHash, revision: revision, timestamp: now, description: description,
-                size: rootSize)
+                name: name, rootCatalog: root.hash, revision: revision, timestamp: now, description: description,
+                size: Int64(root.size))
         }
         try database.setTag(make("trunk", "current HEAD"))
         try database.setTag(make("generic-" + Self.isoTime(now) + "-r\(revision)", ""))

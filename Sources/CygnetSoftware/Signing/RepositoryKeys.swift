@@ -53,11 +53,6 @@ public struct RepositoryKeys: Sendable {
             certificate: try RepositoryCertificate(pem: read(files.certificate)))
     }
 
-    /// The master public key file clients need in order to trust this repository.
-    public static func masterPublicKeyFile(directory: URL, repositoryName: String) -> URL {
-        Files(directory: directory, repositoryName: repositoryName).masterPublicKey
-    }
-
     /// The signed bytes of `.cvmfspublished`.
     public func sign(_ manifest: Manifest) throws -> [UInt8] {
         let body = Array(manifest.body.utf8)
