@@ -1,6 +1,7 @@
 import CygnetFUSE
 import Foundation
 public import Logging
+import NIOPosix
 public import ServiceLifecycle
 import Synchronization
 import UnixSignals
@@ -79,7 +80,11 @@ public struct RepositoryMount: Service {
         let deadline = ContinuousClock.now + .seconds(5)
         while true {
             do {
-                guard let revision = try await Blocking.run({ try client.loadRevision(replacing: nil) }) else {
+                guard
+                    let revision = try await NIOThreadPool.singleton.runIfActive({
+                        try client.loadRevision(replacing: nil)
+                    })
+                else {
                     throw SoftwareError(.notFound, "no revision")
                 }
                 return (revision, false)
@@ -112,7 +117,7 @@ public struct RepositoryMount: Service {
             let ttl = max(1, min(options.maximumTimeToLive, current.root.timeToLive))
             try await Task.sleep(for: .seconds(failures == 0 ? ttl : min(ttl, 1 << min(failures, 8))))
             do {
-                let next = try await Blocking.run { try client.loadRevision(replacing: current) }
+                let next = try await NIOThreadPool.singleton.runIfActive { try client.loadRevision(replacing: current) }
                 checks.record(error: nil)
                 failures = 0
                 guard let next else { continue }
@@ -152,16 +157,6 @@ public struct RepositoryMount: Service {
                 }, updatedAt: Date())
             try? status.write(cacheDirectory: options.cacheDirectory)
             try await Task.sleep(for: .seconds(2))
-        }
-    }
-}
-
-/// Runs blocking work (libcurl, SQLite) on a thread of its own instead of the cooperative pool.
-enum Blocking {
-    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            let thread = Thread { continuation.resume(with: Result { try work() }) }
-            thread.start()
         }
     }
 }
