@@ -14,8 +14,8 @@ extension Publisher {
     public func collectGarbage() throws -> GarbageReport {
         let lock = try acquireLock()
         defer { withExtendedLifetime(lock) {} }
-        let keys = try prepare()
         let manifest = try requireManifest()
+        let keys = try prepare()
         let history = try HistoryFile.open(publisher: self, manifest: manifest)
         var roots: Set<ContentHash> = [manifest.rootCatalog]
         for tag in try history.tags() {

@@ -5,8 +5,9 @@ extension Publisher {
     public func tags(includeAutomatic: Bool = false) throws -> [RepositoryTag] {
         let lock = try acquireLock()
         defer { withExtendedLifetime(lock) {} }
+        let manifest = try requireManifest()
         _ = try prepare()
-        let history = try HistoryFile.open(publisher: self, manifest: try requireManifest())
+        let history = try HistoryFile.open(publisher: self, manifest: manifest)
         return try history.tags().filter { includeAutomatic || !$0.name.hasPrefix("generic-") }
     }
 
@@ -15,8 +16,8 @@ extension Publisher {
     public func rollback(to tagName: String) throws -> Int {
         let lock = try acquireLock()
         defer { withExtendedLifetime(lock) {} }
-        let keys = try prepare()
         let manifest = try requireManifest()
+        let keys = try prepare()
         let history = try HistoryFile.open(publisher: self, manifest: manifest)
         guard let tag = try history.tag(named: tagName) else {
             let names = try history.tags().filter { !$0.isAutomatic }.map(\.name)
@@ -39,10 +40,12 @@ extension Publisher {
         }
         let lock = try acquireLock()
         defer { withExtendedLifetime(lock) {} }
+        _ = try requireManifest()
         let keys = try prepare()
         try storage.writeWhitelist(keys.signWhitelist(now: clock(), days: days))
     }
 
+    /// Called before `prepare()`, so a mistyped repository name makes no keys or folders.
     func requireManifest() throws -> Manifest {
         guard let manifest = try currentManifest() else {
             throw SoftwareError(.notFound, "\(name) has no published revision yet; run 'cygnet-software publish' first")
