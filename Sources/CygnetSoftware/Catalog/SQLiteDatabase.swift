@@ -97,8 +97,11 @@ final class SQLiteStatement {
     func run(_ values: [SQLiteValue]) throws {
         try bind(values)
         while try step() {}
-        cygnet_sqlite3_reset(statement)
+        reset()
     }
+
+    /// Ends the current read, so the connection holds no snapshot (it matters in a database others write to).
+    func reset() { cygnet_sqlite3_reset(statement) }
 
     func integer(_ column: Int32) -> Int64 { cygnet_sqlite3_column_int64(statement, column) }
 

@@ -175,6 +175,9 @@ public final class ObjectCache: Sendable {
 final class CacheIndex {
     private let database: SQLiteDatabase
     private var estimate: (total: Int64, inserts: Int)?
+    /// Prepared once: an insert and a digest look-up happen for every object fetched or first opened.
+    private let insertObject: SQLiteStatement
+    private let selectDigest: SQLiteStatement
 
     init(path: String) throws {
         database = try SQLiteDatabase(path: path, readOnly: false)
@@ -187,20 +190,21 @@ final class CacheIndex {
             """)
         // Caches made before digests were kept; fails harmlessly when the column exists.
         try? database.execute("ALTER TABLE objects ADD COLUMN digest BLOB")
+        insertObject = try database.prepare(
+            "INSERT OR REPLACE INTO objects (key, size, last_access, digest) VALUES (?, ?, ?, ?)")
+        selectDigest = try database.prepare("SELECT digest FROM objects WHERE key = ?")
     }
 
     func add(key: String, size: Int64, lastAccess: Int64, digest: [UInt8]) throws {
-        try database.prepare(
-            "INSERT OR REPLACE INTO objects (key, size, last_access, digest) VALUES (?, ?, ?, ?)"
-        ).run([.text(key), .integer(size), .integer(lastAccess), .blob(digest)])
+        try insertObject.run([.text(key), .integer(size), .integer(lastAccess), .blob(digest)])
     }
 
     /// The SHA-1 of the object's plain bytes as stored, if recorded.
     func digest(of key: String) throws -> [UInt8]? {
-        let statement = try database.prepare("SELECT digest FROM objects WHERE key = ?")
-        try statement.bind([.text(key)])
-        guard try statement.step(), !statement.isNull(0) else { return nil }
-        return statement.bytes(0)
+        try selectDigest.bind([.text(key)])
+        defer { selectDigest.reset() }
+        guard try selectDigest.step(), !selectDigest.isNull(0) else { return nil }
+        return selectDigest.bytes(0)
     }
 
     func touch(_ times: [String: Int64]) throws {
