@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 from cvmfs_reader import Repository
+from cygnet_e2e import free_port
 
 BIN_DIR = Path(os.environ.get("CYGNET_BIN_DIR", Path(__file__).resolve().parents[2] / ".build" / "debug"))
 SOFTWARE = str(BIN_DIR / "cygnet-software")
@@ -95,14 +96,6 @@ def assert_matches_source(repo: Repository, source: Path) -> None:
         assert {k.decode(): v for k, v in entry.xattrs.items()} == {
             n: os.getxattr(full, n, follow_symlinks=False) for n in names
         }, path
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from cygnet_e2e import wait_for
 from software_e2e import Mount, Server, assert_mount_matches_source, free_port, make_tree, software
 
 NAME = "mount.cygnet.local"
@@ -60,15 +61,6 @@ def flip_byte(path: Path, offset: int = 40) -> None:
     path.write_bytes(bytes(data))
 
 
-def wait_for(condition, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise TimeoutError(f"timed out waiting for {what}")
-
-
 def test_mount_matches_the_source_and_follows_new_revisions(repo, mounts, tmp_path):
     source, software_dir, server = repo
     mounted = mount(mounts, software_dir, tmp_path / "mnt", [server.url], "--ttl", "2")
@@ -80,10 +72,10 @@ def test_mount_matches_the_source_and_follows_new_revisions(repo, mounts, tmp_pa
     (source / "added.txt").write_text("added\n")
     shutil.rmtree(source / "nested" / "deeper")
     software(software_dir, "publish", NAME, str(source))
-    wait_for(lambda: (mounted.mount_point / "added.txt").exists(), what="the new revision")
+    wait_for(lambda: (mounted.mount_point / "added.txt").exists(), timeout=30, what="the new revision")
     assert_mount_matches_source(mounted.mount_point, source)
     wait_for(
-        lambda: "revision 2" in software(software_dir, "status").stdout, what="the status to show revision 2"
+        lambda: "revision 2" in software(software_dir, "status").stdout, timeout=30, what="the status to show revision 2"
     )
     assert "hit rate" in software(software_dir, "status").stdout
 
@@ -107,7 +99,9 @@ def test_corrupt_object_on_one_server_is_fetched_from_the_next(repo, mounts, tmp
         mounted = mount(mounts, software_dir, tmp_path / "mnt", [server.url, mirror.url])
         assert (mounted.mount_point / "bin" / "tool").read_text() == (source / "bin" / "tool").read_text()
         assert_mount_matches_source(mounted.mount_point, source)
-        wait_for(lambda: "does not match its hash" in software(software_dir, "status").stdout, what="status")
+        wait_for(
+            lambda: "does not match its hash" in software(software_dir, "status").stdout, timeout=30, what="status"
+        )
     finally:
         mirror.stop()
 
@@ -299,7 +293,10 @@ def test_http_proxies_with_failover(repo, mounts, tmp_path):
         )
         assert (mounted.mount_point / "bin" / "tool").read_text() == (source / "bin" / "tool").read_text()
         assert proxy.requests > 0, "objects came through the working proxy"
-        wait_for(lambda: "failing" in software(software_dir, "status").stdout, what="the dead proxy in the status")
+        wait_for(
+            lambda: "failing" in software(software_dir, "status").stdout, timeout=30,
+            what="the dead proxy in the status",
+        )
     finally:
         proxy.close()
 
@@ -318,5 +315,5 @@ def test_a_damaged_cached_object_is_dropped_and_fetched_again(repo, mounts, tmp_
     assert (second.mount_point / "binary.bin").read_bytes() == expected
     wait_for(
         lambda: "1 damaged objects" in software(software_dir, "status", "--cache-dir", str(cache)).stdout,
-        what="the status to report the damaged object",
+        timeout=30, what="the status to report the damaged object",
     )
