@@ -5,6 +5,8 @@ struct StoredFile: Sendable, Equatable {
     var hash: ContentHash?
     var chunks: [FileChunk]
     var compressed: Bool
+
+    var algorithm: HashAlgorithm? { hash?.algorithm ?? chunks.first?.hash.algorithm }
 }
 
 /// Turns a regular file into objects: compress (zlib), hash the compressed bytes, store under the hash. Large files

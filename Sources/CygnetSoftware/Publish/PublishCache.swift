@@ -5,11 +5,7 @@ import Foundation
 /// repository; losing it only costs a full re-hash.
 final class PublishCache {
     struct Record: Equatable {
-        var size: Int64
-        var mtimeNanoseconds: Int64
-        var ctimeNanoseconds: Int64
-        var inode: Int64
-        var device: Int64
+        var stamp: FileStatus.ChangeStamp
         var stored: StoredFile
     }
 
@@ -31,25 +27,18 @@ final class PublishCache {
             guard let algorithm = HashAlgorithm(rawValue: Int(select.integer(6))),
                 let stored = Self.decode(algorithm: algorithm, hash: select.bytes(7), chunks: select.bytes(8))
             else { continue }
-            records[select.bytes(0)] = Record(
+            let stamp = FileStatus.ChangeStamp(
                 size: select.integer(1), mtimeNanoseconds: select.integer(2), ctimeNanoseconds: select.integer(3),
-                inode: select.integer(4), device: select.integer(5), stored: stored)
+                inode: select.integer(4), device: select.integer(5))
+            records[select.bytes(0)] = Record(stamp: stamp, stored: stored)
         }
-    }
-
-    static func record(for status: FileStatus, stored: StoredFile) -> Record {
-        Record(
-            size: status.size, mtimeNanoseconds: status.mtimeNanoseconds, ctimeNanoseconds: status.ctimeNanoseconds,
-            inode: Int64(bitPattern: status.inode), device: Int64(bitPattern: status.device), stored: stored)
     }
 
     /// What was stored for `path`, if the file looks untouched since.
     func lookup(path: [UInt8], status: FileStatus, algorithm: HashAlgorithm) -> StoredFile? {
-        guard let record = records[path] else { return nil }
-        let current = Self.record(for: status, stored: record.stored)
-        guard current == record else { return nil }
-        let storedAlgorithm = record.stored.hash?.algorithm ?? record.stored.chunks.first?.hash.algorithm
-        return storedAlgorithm == algorithm ? record.stored : nil
+        guard let record = records[path], record.stamp == status.changeStamp, record.stored.algorithm == algorithm
+        else { return nil }
+        return record.stored
     }
 
     /// Replaces every record with this publish's in one transaction.
@@ -59,11 +48,11 @@ final class PublishCache {
             "INSERT INTO files (path, size, mtime_ns, ctime_ns, inode, device, algorithm, hash, chunks) "
                 + "VALUES (?,?,?,?,?,?,?,?,?)")
         for (path, record) in newRecords {
-            let algorithm = record.stored.hash?.algorithm ?? record.stored.chunks.first?.hash.algorithm ?? .sha1
+            let stamp = record.stamp
             try insert.run([
-                .blob(path), .integer(record.size), .integer(record.mtimeNanoseconds),
-                .integer(record.ctimeNanoseconds), .integer(record.inode), .integer(record.device),
-                .int(algorithm.rawValue), record.stored.hash.map { .blob($0.digest) } ?? .null,
+                .blob(path), .integer(stamp.size), .integer(stamp.mtimeNanoseconds), .integer(stamp.ctimeNanoseconds),
+                .integer(stamp.inode), .integer(stamp.device), .int((record.stored.algorithm ?? .sha1).rawValue),
+                record.stored.hash.map { .blob($0.digest) } ?? .null,
                 .blob(Self.encode(record.stored.chunks)),
             ])
         }

@@ -69,7 +69,8 @@ public struct Publisher: Sendable {
             tag: options.tag.map { ($0, options.tagDescription) })
         var records: [[UInt8]: PublishCache.Record] = [:]
         for (index, file) in stored {
-            records[tree.nodes[index].path] = PublishCache.record(for: tree.nodes[index].status, stored: file)
+            records[tree.nodes[index].path] = PublishCache.Record(
+                stamp: tree.nodes[index].status.changeStamp, stored: file)
         }
         try cache.replaceAll(records)
         return PublishReport(

@@ -161,6 +161,15 @@ struct SourceTree {
 
 /// The parts of `lstat` a publish uses, as plain Swift values.
 struct FileStatus: Equatable, Sendable {
+    /// What changes whenever a file's content may have: the publish cache compares it to skip reading the file.
+    struct ChangeStamp: Equatable, Sendable {
+        var size: Int64
+        var mtimeNanoseconds: Int64
+        var ctimeNanoseconds: Int64
+        var inode: Int64
+        var device: Int64
+    }
+
     var mode: UInt32
     var size: Int64
     var mtime: Int64
@@ -170,6 +179,12 @@ struct FileStatus: Equatable, Sendable {
     var device: UInt64
     var uid: UInt32
     var gid: UInt32
+
+    var changeStamp: ChangeStamp {
+        ChangeStamp(
+            size: size, mtimeNanoseconds: mtimeNanoseconds, ctimeNanoseconds: ctimeNanoseconds,
+            inode: Int64(bitPattern: inode), device: Int64(bitPattern: device))
+    }
 
     init(_ status: stat) {
         mode = UInt32(status.st_mode)
