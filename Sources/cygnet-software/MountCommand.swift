@@ -56,7 +56,7 @@ struct MountCommand: AsyncParsableCommand {
     func run() async throws {
         StructuredLogHandler.bootstrap(level: .info, format: .text)
         let logger = Logger(label: "cygnet-software")
-        let name = try await reportingErrors { try RepositoryName(repository) }
+        let name = try RepositoryName(repository)
         let keys =
             masterKeys.isEmpty
             ? [location.keys.appending(path: "\(name).pub")] : masterKeys.map { URL(filePath: $0) }
@@ -67,7 +67,7 @@ struct MountCommand: AsyncParsableCommand {
             cacheDirectory: cacheDir.map { URL(filePath: $0) } ?? location.root.appending(path: "cache"),
             cacheQuota: Int64(cacheQuotaMb) << 20, maximumTimeToLive: ttl, connectTimeout: min(timeout, 5),
             transferTimeout: timeout)
-        try await reportingErrors { try await RepositoryMount.runUntilSignalled(options: options, logger: logger) }
+        try await RepositoryMount.runUntilSignalled(options: options, logger: logger)
     }
 }
 

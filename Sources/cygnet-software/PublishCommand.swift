@@ -53,22 +53,20 @@ struct PublishCommand: AsyncParsableCommand {
     func run() async throws {
         let started = Date()
         let quiet = self.quiet
-        let report = try await reportingErrors {
-            try await location.publisher(for: repository).publish(
-                PublishOptions(
-                    source: URL(filePath: source), tag: tag, tagDescription: tagDescription,
-                    algorithm: HashAlgorithm(name: hash) ?? .sha1, compressionLevel: compressionLevel,
-                    chunking: !noChunking, timeToLive: ttl)
-            ) { progress in
-                guard !quiet else { return }
-                switch progress {
-                case .scanned(let entries, let changed):
-                    print("scanned \(entries) entries; \(changed) files are new or changed")
-                case .hashed(let files, let total, let bytes):
-                    print("stored \(files)/\(total) files (\(bytes / 1_048_576) MiB)")
-                case .writingCatalogs:
-                    print("writing catalogs and signing")
-                }
+        let report = try await location.publisher(for: repository).publish(
+            PublishOptions(
+                source: URL(filePath: source), tag: tag, tagDescription: tagDescription,
+                algorithm: HashAlgorithm(name: hash) ?? .sha1, compressionLevel: compressionLevel,
+                chunking: !noChunking, timeToLive: ttl)
+        ) { progress in
+            guard !quiet else { return }
+            switch progress {
+            case .scanned(let entries, let changed):
+                print("scanned \(entries) entries; \(changed) files are new or changed")
+            case .hashed(let files, let total, let bytes):
+                print("stored \(files)/\(total) files (\(bytes / 1_048_576) MiB)")
+            case .writingCatalogs:
+                print("writing catalogs and signing")
             }
         }
         let seconds = String(format: "%.1f", Date().timeIntervalSince(started))

@@ -21,10 +21,3 @@ struct SoftwareLocation: ParsableArguments {
             stateDirectory: publisherState)
     }
 }
-
-/// Errors reach the person as one plain sentence, without a stack of Swift types.
-func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
-    do { return try await body() } catch let error as SoftwareError {
-        throw ValidationError(error.description)
-    }
-}

@@ -43,7 +43,7 @@ struct StackBuildCommand: AsyncParsableCommand {
     var tag: String?
 
     func run() async throws {
-        let publisher = try await reportingErrors { try location.publisher(for: repository) }
+        let publisher = try location.publisher(for: repository)
         let source = location.root.appending(path: "sources/\(repository)")
         let builder = StackBuilder(publisher: publisher, sourceRoot: source, mountRoot: mountRoot)
         let requirementsFile: URL
@@ -54,21 +54,17 @@ struct StackBuildCommand: AsyncParsableCommand {
             try FileManager.default.createDirectory(at: location.root, withIntermediateDirectories: true)
             try DefaultStack.requirements.write(to: requirementsFile, atomically: true, encoding: .utf8)
         }
-        let manifest = try await reportingErrors {
-            try builder.build(
-                .init(
-                    name: name,
-                    description: description ?? (name == DefaultStack.name ? DefaultStack.description : name),
-                    requirements: requirementsFile, python: python, pipCache: location.root.appending(path: "pip-cache")
-                )
-            ) { line in print("  \(line)") }
-        }
+        let manifest = try builder.build(
+            .init(
+                name: name,
+                description: description ?? (name == DefaultStack.name ? DefaultStack.description : name),
+                requirements: requirementsFile, python: python, pipCache: location.root.appending(path: "pip-cache")
+            )
+        ) { line in print("  \(line)") }
         print(
             "built \(manifest.name) (Python \(manifest.python), kernels: \(manifest.kernels.joined(separator: ", ")))")
-        let report = try await reportingErrors {
-            try await publisher.publish(PublishOptions(source: source, tag: tag)) { progress in
-                if case .hashed(let files, let total, _) = progress { print("  publishing: \(files)/\(total) files") }
-            }
+        let report = try await publisher.publish(PublishOptions(source: source, tag: tag)) { progress in
+            if case .hashed(let files, let total, _) = progress { print("  publishing: \(files)/\(total) files") }
         }
         print("published \(repository) revision \(report.revision): \(manifest.prefix)")
     }

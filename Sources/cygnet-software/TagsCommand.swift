@@ -15,7 +15,7 @@ struct TagsCommand: AsyncParsableCommand {
     var all = false
 
     func run() async throws {
-        let tags = try await reportingErrors { try location.publisher(for: repository).tags(includeAutomatic: all) }
+        let tags = try location.publisher(for: repository).tags(includeAutomatic: all)
         for tag in tags {
             let date = Date(timeIntervalSince1970: Double(tag.timestamp)).formatted(.iso8601)
             print("\(tag.name)\trevision \(tag.revision)\t\(date)\t\(tag.description)")
@@ -37,7 +37,7 @@ struct RollbackCommand: AsyncParsableCommand {
     var tag: String
 
     func run() async throws {
-        let revision = try await reportingErrors { try location.publisher(for: repository).rollback(to: tag) }
+        let revision = try location.publisher(for: repository).rollback(to: tag)
         print("\(repository) is back at '\(tag)', published as revision \(revision)")
     }
 }
@@ -53,7 +53,7 @@ struct GarbageCollectCommand: AsyncParsableCommand {
     var repository: String
 
     func run() async throws {
-        let report = try await reportingErrors { try location.publisher(for: repository).collectGarbage() }
+        let report = try location.publisher(for: repository).collectGarbage()
         print(
             "kept \(report.revisionsKept) revisions (\(report.objectsKept) objects); removed \(report.objectsRemoved) "
                 + "objects (\(report.bytesRemoved / 1_048_576) MiB)")
@@ -74,7 +74,7 @@ struct ResignCommand: AsyncParsableCommand {
     var days: Int = 30
 
     func run() async throws {
-        try await reportingErrors { try location.publisher(for: repository).resignWhitelist(days: days) }
+        try location.publisher(for: repository).resignWhitelist(days: days)
         print("signed a new whitelist for \(repository), valid for \(days) days")
     }
 }
