@@ -31,6 +31,7 @@ let package = Package(
         .executable(name: "cygnet-hub", targets: ["cygnet-hub"]),
         .executable(name: "cygnet-proxy", targets: ["cygnet-proxy"]),
         .executable(name: "cygnet-software", targets: ["cygnet-software"]),
+        .executable(name: "cygnet-storage", targets: ["cygnet-storage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -54,6 +55,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
@@ -152,6 +154,21 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CygnetStorage",
+            dependencies: [
+                "CygnetRuntime", "CLinux", "CZlib",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CygnetCLI",
             dependencies: [
                 "CygnetRuntime",
@@ -212,6 +229,16 @@ let package = Package(
             linkerSettings: executableLinkerSettings
         ),
         .executableTarget(
+            name: "cygnet-storage",
+            dependencies: [
+                "CygnetRuntime", "CygnetStorage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings,
+            linkerSettings: executableLinkerSettings
+        ),
+        .executableTarget(
             name: "cygnet",
             dependencies: ["CygnetCLI"],
             swiftSettings: swiftSettings,
@@ -264,6 +291,15 @@ let package = Package(
         .testTarget(
             name: "CygnetSoftwareTests",
             dependencies: ["CygnetSoftware", "CygnetRuntime"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CygnetStorageTests",
+            dependencies: [
+                "CygnetStorage", "CygnetRuntime",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

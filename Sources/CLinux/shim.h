@@ -9,4 +9,31 @@ extern long cygnet_llistxattr(const char *path, char *list, size_t size) __asm__
 extern long cygnet_lgetxattr(const char *path, const char *name, void *value, size_t size) __asm__("lgetxattr");
 // An anonymous file in memory: where an object goes when the cache disk cannot take it.
 extern int cygnet_memfd_create(const char *name, unsigned int flags) __asm__("memfd_create");
+
+// Glibc declares these only with _GNU_SOURCE, which Swift's Glibc module is not built with.
+extern int cygnet_renameat2(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, unsigned int flags)
+    __asm__("renameat2");
+#define CYGNET_RENAME_NOREPLACE 1
+extern long cygnet_copy_file_range(int fd_in, long long *off_in, int fd_out, long long *off_out, size_t len,
+                                   unsigned int flags) __asm__("copy_file_range");
+
+// openat2(2) has no glibc wrapper in Debian 12. Storage resolves every client path with it, so the kernel refuses
+// `..` and symlinks that would leave a user's space, even when the tree changes under us.
+extern long syscall(long number, ...);
+struct cygnet_open_how {
+    unsigned long long flags;
+    unsigned long long mode;
+    unsigned long long resolve;
+};
+#define CYGNET_O_PATH 010000000
+#define CYGNET_UTIME_OMIT 1073741822
+#define CYGNET_RESOLVE_NO_XDEV 0x01
+#define CYGNET_RESOLVE_NO_MAGICLINKS 0x02
+#define CYGNET_RESOLVE_NO_SYMLINKS 0x04
+#define CYGNET_RESOLVE_BENEATH 0x08
+static inline int cygnet_openat2(int dirfd, const char *path, unsigned long long flags, unsigned long long mode,
+                                 unsigned long long resolve) {
+    struct cygnet_open_how how = {flags, mode, resolve};
+    return (int)syscall(437 /* SYS_openat2, the same number on every architecture */, dirfd, path, &how, sizeof how);
+}
 #endif

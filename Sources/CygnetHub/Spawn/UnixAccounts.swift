@@ -1,4 +1,4 @@
-import Crypto
+import CygnetRuntime
 import Foundation
 import Subprocess
 import SystemPackage
@@ -19,17 +19,9 @@ public struct UnixAccounts: Sendable {
         public var home: String
     }
 
-    /// The account name for a Cygnet user: lowercase letters, digits, `-` and `_` only, at most 32 characters.
-    /// A name that had to be changed gets a short hash of the original, so two users never share an account.
+    /// The account (and home folder) name of a Cygnet user; see `AccountName.unixAccountName(for:)`.
     public static func accountName(for user: String) -> String {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789_-")
-        var mapped = String(user.lowercased().map { allowed.contains($0) ? $0 : "-" })
-        let changed = mapped != user || mapped.first == "-"
-        if changed || mapped.count > 20 {
-            let digest = SHA256.hash(data: Data(user.utf8)).prefix(3).map { String(format: "%02x", $0) }.joined()
-            mapped = String(mapped.prefix(16)) + "-" + digest
-        }
-        return "jupyter-" + mapped
+        AccountName.unixAccountName(for: user)
     }
 
     /// Finds or creates the account and its home directory.

@@ -1,0 +1,195 @@
+public import CygnetRuntime
+import SQLKit
+
+/// Stable file ids and upload checksums, per space and path. The disk is the truth for what exists; the index
+/// gives each path an id the first time anyone sees it (an upload, or a listing that finds a file a session made)
+/// and keeps it across renames and content changes, so sync clients recognise moves and never see an id reused.
+public struct FileIndex: Sendable {
+    let store: SQLStore
+
+    public init(store: SQLStore) {
+        self.store = store
+    }
+
+    /// Storage for the root's parent column: a value no real path can have.
+    static let rootParent = "/"
+
+    static func parentKey(of path: SpacePath) -> String {
+        path.parent?.description ?? rootParent
+    }
+
+    /// Records for the entries of one folder, creating ids for entries seen for the first time. One query when
+    /// every entry is known, two more when some are new: never one per file.
+    public func records(space: String, folder: SpacePath, entries: [FileEntry]) async throws -> [String: FileRecord] {
+        let parent = folder.description
+        var records = try await store.read { db in
+            try await Self.children(space: space, parent: parent, in: db)
+        }
+        let missing = entries.filter { records[$0.name] == nil }
+        guard !missing.isEmpty else { return records }
+        try await store.transaction { db in
+            for batch in stride(from: 0, to: missing.count, by: 200) {
+                let insert = db.insert(into: "storage_files").columns("space", "path", "parent", "inode")
+                for entry in missing[batch..<min(batch + 200, missing.count)] {
+                    _ = insert.values([
+                        SQLBind(space), SQLBind(folder.appending(entry.name).description), SQLBind(parent),
+                        SQLBind(Int64(bitPattern: entry.inode)),
+                    ])
+                }
+                try await insert.ignoringConflicts().run()
+            }
+        }
+        records = try await store.read { db in try await Self.children(space: space, parent: parent, in: db) }
+        return records
+    }
+
+    /// The record of one path, created when it has none yet.
+    public func record(space: String, path: SpacePath, entry: FileEntry) async throws -> FileRecord {
+        let key = path.description
+        if let found = try await store.read({ db in try await Self.select(space: space, path: key, in: db) }) {
+            return found
+        }
+        return try await store.transaction { db in
+            try await db.raw(
+                """
+                INSERT INTO storage_files (space, path, parent, inode) VALUES (\(bind: space), \(bind: key),
+                  \(bind: Self.parentKey(of: path)), \(bind: Int64(bitPattern: entry.inode))) ON CONFLICT DO NOTHING
+                """
+            ).run()
+            guard let record = try await Self.select(space: space, path: key, in: db) else {
+                throw StoreError(code: .notFound, message: "the file record for \(key) vanished")
+            }
+            return record
+        }
+    }
+
+    /// Records new content at `path`: keeps the id of what was there, stores the checksums.
+    public func recordContent(space: String, path: SpacePath, entry: FileEntry, checksums: Checksums) async throws
+        -> Int64
+    {
+        let key = path.description
+        return try await store.transaction { db in
+            let row = try await db.raw(
+                """
+                INSERT INTO storage_files (space, path, parent, inode, sha1, md5, adler32, sum_modified, sum_size)
+                VALUES (\(bind: space), \(bind: key), \(bind: Self.parentKey(of: path)),
+                  \(bind: Int64(bitPattern: entry.inode)), \(bind: checksums.sha1), \(bind: checksums.md5),
+                  \(bind: checksums.adler32), \(bind: checksums.modified), \(bind: checksums.size))
+                ON CONFLICT (space, path) DO UPDATE SET inode = excluded.inode, sha1 = excluded.sha1,
+                  md5 = excluded.md5, adler32 = excluded.adler32, sum_modified = excluded.sum_modified,
+                  sum_size = excluded.sum_size
+                RETURNING id
+                """
+            ).first()
+            guard let row else { throw StoreError(code: .notFound, message: "no id came back for \(key)") }
+            return try row.decode(column: "id", as: Int64.self)
+        }
+    }
+
+    /// Follows a move on disk: what was at `destination` is gone, what was at `source` keeps its ids there.
+    public func moved(space: String, from source: SpacePath, to destination: SpacePath) async throws {
+        let from = source.description
+        let to = destination.description
+        try await store.transaction { db in
+            try await Self.deleteTree(space: space, path: to, in: db)
+            for table in ["storage_files", "storage_properties"] {
+                try await db.raw(
+                    """
+                    UPDATE \(unsafeRaw: table) SET path = \(bind: to) || substr(path, length(\(bind: from)) + 1)
+                    WHERE space = \(bind: space) AND (path = \(bind: from)
+                      OR substr(path, 1, length(\(bind: from)) + 1) = \(bind: from + "/"))
+                    """
+                ).run()
+            }
+            try await db.raw(
+                """
+                UPDATE storage_files SET parent = \(bind: to) || substr(parent, length(\(bind: from)) + 1)
+                WHERE space = \(bind: space) AND (parent = \(bind: from)
+                  OR substr(parent, 1, length(\(bind: from)) + 1) = \(bind: from + "/"))
+                """
+            ).run()
+            try await db.raw(
+                """
+                UPDATE storage_files SET parent = \(bind: Self.parentKey(of: destination))
+                WHERE space = \(bind: space) AND path = \(bind: to)
+                """
+            ).run()
+        }
+    }
+
+    /// Follows a delete on disk.
+    public func removed(space: String, path: SpacePath) async throws {
+        try await store.transaction { db in try await Self.deleteTree(space: space, path: path.description, in: db) }
+    }
+
+    /// Follows a copy on disk: the copy gets new ids (it is a new file) but the source's dead properties.
+    public func copied(space: String, from source: SpacePath, to destination: SpacePath) async throws {
+        let from = source.description
+        let to = destination.description
+        try await store.transaction { db in
+            try await Self.deleteTree(space: space, path: to, in: db)
+            try await db.raw(
+                """
+                INSERT INTO storage_properties (space, path, namespace, name, value)
+                SELECT space, \(bind: to) || substr(path, length(\(bind: from)) + 1), namespace, name, value
+                FROM storage_properties WHERE space = \(bind: space) AND (path = \(bind: from)
+                  OR substr(path, 1, length(\(bind: from)) + 1) = \(bind: from + "/"))
+                """
+            ).run()
+        }
+    }
+
+    static func deleteTree(space: String, path: String, in db: any SQLDatabase) async throws {
+        for table in ["storage_files", "storage_properties"] {
+            if path.isEmpty {
+                try await db.raw("DELETE FROM \(unsafeRaw: table) WHERE space = \(bind: space) AND path <> ''").run()
+                continue
+            }
+            try await db.raw(
+                """
+                DELETE FROM \(unsafeRaw: table) WHERE space = \(bind: space) AND (path = \(bind: path)
+                  OR substr(path, 1, length(\(bind: path)) + 1) = \(bind: path + "/"))
+                """
+            ).run()
+        }
+    }
+
+    static let columns = "id, path, inode, sha1, md5, adler32, sum_modified, sum_size"
+
+    static func children(space: String, parent: String, in db: any SQLDatabase) async throws -> [String: FileRecord] {
+        let rows = try await db.raw(
+            """
+            SELECT \(unsafeRaw: columns) FROM storage_files WHERE space = \(bind: space) AND parent = \(bind: parent)
+            """
+        ).all()
+        var records: [String: FileRecord] = [:]
+        records.reserveCapacity(rows.count)
+        let prefixLength = parent.isEmpty ? 0 : parent.count + 1
+        for row in rows {
+            let path = try row.decode(column: "path", as: String.self)
+            records[String(path.dropFirst(prefixLength))] = try record(from: row)
+        }
+        return records
+    }
+
+    static func select(space: String, path: String, in db: any SQLDatabase) async throws -> FileRecord? {
+        try await db.raw(
+            "SELECT \(unsafeRaw: columns) FROM storage_files WHERE space = \(bind: space) AND path = \(bind: path)"
+        ).first().map(record(from:))
+    }
+
+    static func record(from row: any SQLRow) throws -> FileRecord {
+        let sha1 = try row.decodeNil(column: "sha1") ? nil : try row.decode(column: "sha1", as: String.self)
+        let md5 = try row.decodeNil(column: "md5") ? nil : try row.decode(column: "md5", as: String.self)
+        let adler = try row.decodeNil(column: "adler32") ? nil : try row.decode(column: "adler32", as: String.self)
+        var checksums: Checksums?
+        if sha1 != nil || md5 != nil || adler != nil {
+            checksums = Checksums(
+                sha1: sha1, md5: md5, adler32: adler, modified: try row.decode(column: "sum_modified", as: Int64.self),
+                size: try row.decode(column: "sum_size", as: Int64.self))
+        }
+        return FileRecord(
+            id: try row.decode(column: "id", as: Int64.self),
+            inode: UInt64(bitPattern: try row.decode(column: "inode", as: Int64.self)), checksums: checksums)
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+
+/// The non-DAV endpoints sync clients call before any file: `status.php`, capabilities and the signed-in user,
+/// in the OCS envelope (v1: status code 100 and HTTP 200; v2: code 200).
+struct OCSController: Sendable {
+    let authenticator: StorageAuthenticator
+    let spaces: SpaceDirectory
+
+    /// What we tell clients we are: a Nextcloud version new enough for every feature they check.
+    static let version = (major: 28, minor: 0, micro: 4, string: "28.0.4")
+
+    func addRoutes(to router: Router<StorageRequestContext>) {
+        router.get("status.php") { _, _ in Self.json(Self.status) }
+        for version in ["v1", "v2"] {
+            router.get("ocs/\(version).php/cloud/capabilities") { request, _ in
+                Self.envelope(Self.capabilities, version: version, request: request)
+            }
+            router.get("ocs/\(version).php/cloud/user") { request, _ in
+                try await user(request: request, version: version)
+            }
+        }
+    }
+
+    static var status: [String: Any] {
+        [
+        "installed": true, "maintenance": false, "needsDbUpgrade": false, "version": "\(version.string).1",
+        "versionstring": version.string, "edition": "", "productname": "Cygnet", "extendedSupport": false,
+        ]
+    }
+
+    static var capabilities: [String: Any] {
+        [
+        "version": [
+            "major": version.major, "minor": version.minor, "micro": version.micro, "string": version.string,
+            "edition": "", "extendedSupport": false,
+        ],
+        "capabilities": [
+            "core": ["pollinterval": 60, "webdav-root": "remote.php/webdav"],
+            "dav": ["chunking": "1.0"],
+            "checksums": ["supportedTypes": ["SHA1", "MD5", "ADLER32"], "preferredUploadType": "SHA1"],
+            "files": ["bigfilechunking": true, "undelete": false, "versioning": false, "blacklisted_files": []],
+            "files_sharing": ["api_enabled": false, "public": ["enabled": false], "resharing": false],
+        ],
+        ]
+    }
+
+    func user(request: Request, version: String) async throws -> Response {
+        let name: String
+        do {
+            name = try await authenticator.user(for: request.headers)
+        } catch let error as StorageError {
+            return DAVController.errorResponse(error, method: request.method)
+        }
+        let space = try spaces.space(for: name)
+        let used = (try? await NIOThreadPool.singleton.runIfActive { try space.summary(of: .root).totalSize }) ?? 0
+        let data: [String: Any] = [
+            "id": name, "display-name": name, "displayname": name, "email": "",
+            "quota": ["free": -3, "used": used, "total": -3, "relative": 0, "quota": -3],
+        ]
+        return Self.envelope(data, version: version, request: request)
+    }
+
+    static func envelope(_ data: [String: Any], version: String, request: Request) -> Response {
+        let meta: [String: Any] = [
+            "status": "ok", "statuscode": version == "v1" ? 100 : 200, "message": "OK", "totalitems": "",
+            "itemsperpage": "",
+        ]
+        let document: [String: Any] = ["ocs": ["meta": meta, "data": data]]
+        if request.uri.queryParameters.get("format") == "json"
+            || request.headers[.accept]?.contains("application/json") == true
+        {
+            return json(document)
+        }
+        var xml = "<?xml version=\"1.0\"?>\n"
+        appendXML(document, to: &xml)
+        var headers = HTTPFields()
+        headers[.contentType] = "text/xml; charset=UTF-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
+    }
+
+    static func appendXML(_ value: Any, to xml: inout String) {
+        switch value {
+        case let object as [String: Any]:
+            for key in object.keys.sorted() {
+                xml += "<\(key)>"
+                appendXML(object[key]!, to: &xml)
+                xml += "</\(key)>"
+            }
+        case let list as [Any]:
+            for item in list {
+                xml += "<element>"
+                appendXML(item, to: &xml)
+                xml += "</element>"
+            }
+        case let flag as Bool: xml += flag ? "1" : ""
+        default: xml += XMLEscaping.text("\(value)")
+        }
+    }
+
+    static func json(_ object: [String: Any]) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

@@ -1,0 +1,28 @@
+import Hummingbird
+
+/// Sends requests under the WebDAV roots to the DAV controller (after authentication) and everything else on.
+/// A middleware rather than routes: DAV paths are any depth, use methods the router does not know, and must be
+/// decoded segment by segment (an encoded slash is part of a name, never a separator).
+struct DAVMiddleware: RouterMiddleware {
+    typealias Context = StorageRequestContext
+    let controller: DAVController
+    let authenticator: StorageAuthenticator
+
+    func handle(
+        _ request: Request, context: StorageRequestContext,
+        next: (Request, StorageRequestContext) async throws -> Response
+    ) async throws -> Response {
+        let rawPath = Substring(request.uri.path)
+        guard rawPath.hasPrefix("/remote.php/") else { return try await next(request, context) }
+        do {
+            guard let target = try DAVTarget(rawPath: rawPath) else {
+                throw StorageError(.notFound, "There is nothing at \(rawPath)")
+            }
+            if request.method == .options && request.headers[.authorization] == nil { return controller.options() }
+            let user = try await authenticator.user(for: request.headers)
+            return try await controller.handle(request, target: target, user: user)
+        } catch let error as StorageError {
+            return DAVController.errorResponse(error, method: request.method)
+        }
+    }
+}

@@ -1,0 +1,91 @@
+public import CygnetRuntime
+import Foundation
+public import Hummingbird
+public import Logging
+import SQLKit
+public import ServiceLifecycle
+
+/// Assembles cygnet-storage: WebDAV over each user's space, the OCS endpoints sync clients call first, and health.
+public enum StorageServer {
+    public static func router(
+        settings: StorageSettings, store: SQLStore, authenticator: StorageAuthenticator, instanceID: String,
+        observability: Observability, logger: Logger
+    ) -> Router<StorageRequestContext> {
+        let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
+        let router = Router(context: StorageRequestContext.self)
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: MetricsMiddleware())
+        let controller = DAVController(
+            spaces: spaces, index: FileIndex(store: store), properties: PropertyStore(store: store),
+            locks: LockManager(), instanceID: instanceID, limits: settings.limits, logger: logger)
+        router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
+        OCSController(authenticator: authenticator, spaces: spaces).addRoutes(to: router)
+        observability.addRoutes(to: router.group("storage")) {
+            _ = try await store.read { db in try await db.raw("SELECT 1").all() }
+        }
+        return router
+    }
+
+    /// Runs cygnet-storage until SIGTERM or SIGINT.
+    public static func run(
+        appliance: ApplianceSettings, settings: StorageSettings, observability: Observability,
+        extraServices: [any Service] = [], logger: Logger
+    ) async throws {
+        let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
+        try spaces.prepare()
+        try await SQLStore.withStore(appliance.database, logger: logger) { store in
+            try await store.migrate(module: StorageMigrations.module, StorageMigrations.all)
+            let instanceID = try await Self.instanceID(store: store)
+            let verifier =
+                settings.authIssuer.isEmpty
+                ? nil
+                : TokenVerifier(
+                    issuer: settings.authIssuer, audience: settings.tokenAudience, jwksURL: settings.authJWKSURL,
+                    logger: logger)
+            let authenticator = StorageAuthenticator(appPasswords: AppPasswordStore(store: store), tokens: verifier)
+            let app = Application(
+                router: router(
+                    settings: settings, store: store, authenticator: authenticator, instanceID: instanceID,
+                    observability: observability, logger: logger),
+                configuration: .init(
+                    address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),
+                services: extraServices, logger: logger)
+            logger.info(
+                "cygnet-storage listening", metadata: ["port": "\(settings.port)", "spaces": "\(settings.root)"])
+            try await app.runService()
+        }
+    }
+
+    /// Creates an app password for `user` (and their space) and returns the password, shown once.
+    public static func createAppPassword(
+        appliance: ApplianceSettings, settings: StorageSettings, user: String, label: String, logger: Logger
+    ) async throws -> String {
+        guard AccountName.isValid(user) else {
+            throw StorageError(.badRequest, "\(user) is not a valid user name (a–z, 0–9, '.', '_', '-')")
+        }
+        let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
+        try spaces.prepare()
+        _ = try spaces.space(for: user)
+        return try await SQLStore.withStore(appliance.database, logger: logger) { store in
+            try await store.migrate(module: StorageMigrations.module, StorageMigrations.all)
+            let (_, password) = try await AppPasswordStore(store: store).create(
+                userName: user, label: label, now: Int64(Date().timeIntervalSince1970))
+            return password
+        }
+    }
+
+    /// This installation's id, the suffix of every `oc:id` (made once, kept in the database).
+    static func instanceID(store: SQLStore) async throws -> String {
+        try await store.transaction { db in
+            if let existing = try await db.raw("SELECT value FROM storage_settings WHERE name = 'instance_id'")
+                .first(decodingColumn: "value", as: String.self)
+            {
+                return existing
+            }
+            let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+            let id = "oc" + String((0..<10).map { _ in alphabet.randomElement()! })
+            try await db.raw("INSERT INTO storage_settings (name, value) VALUES ('instance_id', \(bind: id))").run()
+            return id
+        }
+    }
+}

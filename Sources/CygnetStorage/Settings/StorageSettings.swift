@@ -1,0 +1,44 @@
+public import CygnetRuntime
+import Foundation
+
+/// The `storage:` section of the appliance configuration.
+public struct StorageSettings: Sendable {
+    public var host: String
+    public var port: Int
+    /// Where the users' spaces are (`<root>/<user>`, or the hub's home folders `<root>/jupyter-<user>`).
+    public var root: String
+    /// Spaces are the home folders of one Unix account per user, and files are given to that account.
+    public var unixAccounts: Bool
+    /// cygnet-auth's issuer URL, to accept its bearer tokens; empty turns bearer tokens off.
+    public var authIssuer: String
+    /// Where the signing keys are fetched (loopback, not through the front door).
+    public var authJWKSURL: String
+    /// The audience tokens must name.
+    public var tokenAudience: String
+    public var limits: StorageLimits
+
+    public static let section = "storage"
+
+    public init(reading settings: SettingsReader, appliance: ApplianceSettings) throws {
+        host = try settings.string("storage.host", default: "127.0.0.1")
+        port = try settings.int("storage.port", default: 8085, range: 1...65535)
+        let isRoot = getuid() == 0
+        unixAccounts = try settings.bool("storage.unix_accounts", default: isRoot)
+        if unixAccounts && !isRoot {
+            throw ConfigurationError(
+                key: "storage.unix_accounts", value: "true",
+                allowed: "needs Cygnet to run as root (files are given to each user's account); set it to false")
+        }
+        root = try settings.string(
+            "storage.root", default: unixAccounts ? "/home" : appliance.stateDirectory + "/homes")
+        guard root.hasPrefix("/") else {
+            throw ConfigurationError(key: "storage.root", value: root, allowed: "must be an absolute path such as /home")
+        }
+        authIssuer = try settings.string("storage.auth.issuer", default: appliance.publicURL + "/auth")
+        authJWKSURL = try settings.string("storage.auth.jwks_url", default: "http://127.0.0.1:8001/auth/jwks")
+        tokenAudience = try settings.string("storage.auth.audience", default: "cygnet-storage")
+        limits = StorageLimits()
+        limits.xmlBody = try settings.int(
+            "storage.limits.xml_body_bytes", default: 1 << 20, range: 1024...(64 << 20))
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import HTTPTypes
+import CLinux
+import Glibc
+import Hummingbird
+import NIOCore
+
+extension DAVController {
+    static let readChunkSize = 512 * 1024
+
+    func get(_ call: Call, includeBody: Bool) async throws -> Response {
+        let space = call.space
+        let path = call.path
+        let file = try await blocking { try space.open(path, flags: O_RDONLY | O_NOFOLLOW, action: "opening \(path)") }
+        var entry = try file.status()
+        entry.name = path.name
+        guard !entry.isDirectory else {
+            throw StorageError(.notAllowed, "\(path.isRoot ? "/" : path.description) is a folder; list it with PROPFIND")
+        }
+        let etag = "\"" + entry.fileETag + "\""
+        var headers = HTTPFields()
+        headers[.eTag] = etag
+        headers[.ocETag] = etag
+        headers[.lastModified] = HTTPDate.format(seconds: entry.modifiedSeconds)
+        headers[.contentType] = ContentTypes.type(of: entry.name)
+        headers[.acceptRanges] = "bytes"
+        let record = try await index.record(space: call.user, path: path, entry: entry)
+        headers[.ocFileID] = LiveProperties.ocID(record.id, instanceID: instanceID)
+        if let sums = record.checksums, sums.isValid(for: entry), let header = sums.header {
+            headers[.ocChecksum] = header
+        }
+        if let status = Self.readPrecondition(call.request.headers, etag: etag, modified: entry.modifiedSeconds) {
+            return Self.empty(status, headers: headers)
+        }
+        var start: Int64 = 0
+        var length = entry.size
+        var status = HTTPResponse.Status.ok
+        if let range = call.request.headers[.range], entry.size > 0 {
+            guard let (first, last) = Self.byteRange(range, size: entry.size) else {
+                headers[.contentRange] = "bytes */\(entry.size)"
+                throw StorageError(.rangeNotSatisfiable, "The range \(range) is outside the file (\(entry.size) bytes)")
+            }
+            start = first
+            length = last - first + 1
+            status = .partialContent
+            headers[.contentRange] = "bytes \(first)-\(last)/\(entry.size)"
+        }
+        headers[.contentLength] = String(length)
+        guard includeBody else { return Response(status: status, headers: headers) }
+        let body = ResponseBody(contentLength: Int(length)) { [file, start, length] writer in
+            var offset = start
+            let end = start + length
+            while offset < end {
+                let want = Int(min(Int64(Self.readChunkSize), end - offset))
+                let chunk = try await blocking { [offset] () throws -> ByteBuffer in
+                    try Self.read(file, at: offset, count: want)
+                }
+                guard chunk.readableBytes > 0 else { break }
+                offset += Int64(chunk.readableBytes)
+                try await writer.write(chunk)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    static func read(_ file: FileDescriptor, at offset: Int64, count: Int) throws(StorageError) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: count)
+        var failure: Int32 = 0
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+            let got = pread(file.raw, raw.baseAddress, count, off_t(offset))
+            if got < 0 { failure = errno }
+            return max(got, 0)
+        }
+        if failure != 0 { throw FileSystemErrors.mapped(failure, "reading the file") }
+        return buffer
+    }
+
+    /// A single `bytes=` range as first and last offset; nil when it cannot be satisfied. Several ranges are
+    /// answered with the first one's bytes only if it were allowed; we keep to one range.
+    static func byteRange(_ header: String, size: Int64) -> (Int64, Int64)? {
+        guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
+        let spec = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        if parts[0].isEmpty {
+            guard let suffix = Int64(parts[1]), suffix > 0 else { return nil }
+            return (max(0, size - suffix), size - 1)
+        }
+        guard let first = Int64(parts[0]), first < size else { return nil }
+        let last = parts[1].isEmpty ? size - 1 : min(Int64(parts[1]) ?? -1, size - 1)
+        return last >= first ? (first, last) : nil
+    }
+
+    /// 304 or 412 for a conditional GET/HEAD (RFC 9110 §13), or nil to answer normally.
+    static func readPrecondition(_ headers: HTTPFields, etag: String, modified: Int64) -> HTTPResponse.Status? {
+        if let match = headers[.ifMatch], !etagList(match, contains: etag) { return .preconditionFailed }
+        if let since = headers[.ifUnmodifiedSince].flatMap(HTTPDate.parse), modified > since {
+            return .preconditionFailed
+        }
+        if let noneMatch = headers[.ifNoneMatch] {
+            return etagList(noneMatch, contains: etag) ? .notModified : nil
+        }
+        if let since = headers[.ifModifiedSince].flatMap(HTTPDate.parse), modified <= since { return .notModified }
+        return nil
+    }
+
+    static func etagList(_ header: String, contains etag: String?) -> Bool {
+        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        if trimmed == "*" { return etag != nil }
+        guard let etag else { return false }
+        return trimmed.split(separator: ",").contains {
+            IfHeader.sameETag($0.trimmingCharacters(in: .whitespaces), etag)
+        }
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import HTTPTypes
+import Crypto
+import CZlib
+import Hummingbird
+import NIOCore
+
+extension DAVController {
+    func put(_ call: Call) async throws -> Response {
+        let path = call.path
+        let space = call.space
+        guard !path.isRoot else { throw StorageError(.notAllowed, "The root of your space is a folder") }
+        let existing = try await blocking { () throws -> FileEntry? in
+            _ = try space.parentFolder(of: path)
+            return try space.entry(path)
+        }
+        if existing?.isDirectory == true {
+            throw StorageError(.notAllowed, "\(path) is a folder; a file cannot replace it")
+        }
+        try checkWritePreconditions(call, existing: existing)
+        try await checkLocks(call, paths: [path], membership: true)
+        let expected = try ExpectedChecksum(header: call.request.headers[.ocChecksum])
+        let modified = try Self.clientModifiedTime(call.request)
+        let upload = try await blocking { try space.beginUpload() }
+        do {
+            let hasher = try await receive(call.request.body, into: upload, extra: expected?.algorithm)
+            if let declared = call.request.headers[.ocTotalLength].flatMap(Int64.init),
+                declared != hasher.size
+            {
+                throw StorageError(.badRequest, "Received \(hasher.size) bytes but OC-Total-Length said \(declared)")
+            }
+            var sums = hasher.checksums()
+            if let expected, !expected.matches(sums) {
+                throw StorageError(
+                    .badRequest, "The upload's \(expected.algorithm.rawValue) checksum does not match; nothing was saved")
+            }
+            let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
+            sums.modified = entry.modified
+            let id = try await index.recordContent(space: call.user, path: path, entry: entry, checksums: sums)
+            var headers = uploadHeaders(entry: entry, id: id, modifiedAccepted: modified != nil)
+            headers[.ocChecksum] = sums.header
+            return Self.empty(existing == nil ? .created : .noContent, headers: headers)
+        } catch {
+            upload.discard()
+            throw error
+        }
+    }
+
+    /// Streams a body into the staged file, hashing on the way; writes in batches of about 1 MiB so the thread
+    /// pool is asked once per megabyte, not once per network read.
+    func receive(_ body: RequestBody, into upload: UploadFile, extra: ChecksumAlgorithm?) async throws -> UploadHasher {
+        let hasher = UploadHasher(extra: extra)
+        var pending: [ByteBuffer] = []
+        var pendingBytes = 0
+        for try await chunk in body {
+            pending.append(chunk)
+            pendingBytes += chunk.readableBytes
+            if pendingBytes >= 1 << 20 {
+                try await blocking { [pending] in try hasher.write(pending, to: upload) }
+                pending.removeAll(keepingCapacity: true)
+                pendingBytes = 0
+            }
+        }
+        if !pending.isEmpty { try await blocking { [pending] in try hasher.write(pending, to: upload) } }
+        return hasher
+    }
+
+    func uploadHeaders(entry: FileEntry, id: Int64, modifiedAccepted: Bool) -> HTTPFields {
+        var headers = HTTPFields()
+        let etag = "\"" + entry.fileETag + "\""
+        headers[.eTag] = etag
+        headers[.ocETag] = etag
+        headers[.ocFileID] = LiveProperties.ocID(id, instanceID: instanceID)
+        if modifiedAccepted { headers[.ocModifiedTime] = "accepted" }
+        return headers
+    }
+
+    /// `If-Match` and `If-None-Match` on a write: 412 when the client's idea of the file is out of date.
+    func checkWritePreconditions(_ call: Call, existing: FileEntry?) throws(StorageError) {
+        let etag = existing.map { "\"" + $0.fileETag + "\"" }
+        if let match = call.request.headers[.ifMatch], !Self.etagList(match, contains: etag) {
+            throw StorageError(.preconditionFailed, "The file changed on the server (If-Match failed)")
+        }
+        if let noneMatch = call.request.headers[.ifNoneMatch], Self.etagList(noneMatch, contains: etag) {
+            throw StorageError(.preconditionFailed, "The file already exists (If-None-Match failed)")
+        }
+    }
+
+    /// `X-OC-Mtime` (Unix seconds, maybe with a fraction) in nanoseconds.
+    static func clientModifiedTime(_ request: Request) throws(StorageError) -> Int64? {
+        guard let text = request.headers[.ocModifiedTime] else { return nil }
+        guard let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds < 1e11 else {
+            throw StorageError(.badRequest, "X-OC-Mtime must be a time in Unix seconds, not \(text)")
+        }
+        return Int64(seconds * 1_000_000_000)
+    }
+
+    func mkcol(_ call: Call) async throws -> Response {
+        if let length = call.request.headers[.contentLength].flatMap(Int.init), length > 0 {
+            throw StorageError(.unsupportedMediaType, "MKCOL takes no body")
+        }
+        if call.request.headers[.transferEncoding] != nil {
+            throw StorageError(.unsupportedMediaType, "MKCOL takes no body")
+        }
+        let path = call.path
+        guard !path.isRoot else { throw StorageError(.notAllowed, "The root of your space exists") }
+        let space = call.space
+        if try await blocking({ try space.entry(path) }) != nil {
+            throw StorageError(.notAllowed, "\(path) already exists")
+        }
+        try await checkLocks(call, paths: [path], membership: true)
+        try await blocking { try space.makeDirectory(path) }
+        let entry = try await blocking { try space.entry(path) }
+        var headers = HTTPFields()
+        if let entry {
+            let id = try await index.record(space: call.user, path: path, entry: entry).id
+            headers[.ocFileID] = LiveProperties.ocID(id, instanceID: instanceID)
+        }
+        return Self.empty(.created, headers: headers)
+    }
+
+    func delete(_ call: Call) async throws -> Response {
+        let path = call.path
+        guard !path.isRoot else { throw StorageError(.forbidden, "The root of your space cannot be deleted") }
+        let space = call.space
+        guard let existing = try await blocking({ try space.entry(path) }) else {
+            throw StorageError(.notFound, "\(path) does not exist")
+        }
+        if existing.isDirectory, try Self.depth(call.request, whenMissing: nil) != nil {
+            throw StorageError(.badRequest, "A folder is deleted with everything in it (Depth: infinity)")
+        }
+        if !existing.isDirectory { try checkWritePreconditions(call, existing: existing) }
+        try await checkLocks(call, paths: [path], membership: true)
+        try await blocking { try space.remove(path) }
+        try await index.removed(space: call.user, path: path)
+        await locks.release(space: call.user, path: path)
+        return Self.empty(.noContent)
+    }
+}
+
+/// The algorithms clients name in `OC-Checksum`.
+enum ChecksumAlgorithm: String, Sendable {
+    case sha1 = "SHA1"
+    case md5 = "MD5"
+    case adler32 = "ADLER32"
+}
+
+/// The checksum a client sent with an upload, checked before the file is put in place.
+struct ExpectedChecksum {
+    var algorithm: ChecksumAlgorithm
+    var value: String
+
+    /// Parses `SHA1:<hex>` (also `sha1:`); unknown algorithms are ignored, as ownCloud does.
+    init?(header: String?) throws(StorageError) {
+        guard let header, let colon = header.firstIndex(of: ":") else { return nil }
+        guard let algorithm = ChecksumAlgorithm(rawValue: header[..<colon].uppercased()) else { return nil }
+        let value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces).lowercased()
+        guard !value.isEmpty, value.allSatisfy(\.isHexDigit) else {
+            throw StorageError(.badRequest, "OC-Checksum is malformed: \(header)")
+        }
+        self.algorithm = algorithm
+        // Adler-32 is eight hex digits; some clients drop the leading zeros.
+        self.value = algorithm == .adler32 ? String(repeating: "0", count: max(0, 8 - value.count)) + value : value
+    }
+
+    func matches(_ sums: Checksums) -> Bool {
+        switch algorithm {
+        case .sha1: sums.sha1 == value
+        case .md5: sums.md5 == value
+        case .adler32: sums.adler32 == value
+        }
+    }
+}
+
+/// Hashes an upload as it is written: SHA-1 always (what sync clients send and what we report), and the client's
+/// own algorithm when it sent another one. Used by one upload at a time, from one task, in order.
+final class UploadHasher: @unchecked Sendable {
+    private var sha1 = Insecure.SHA1()
+    private var md5: Insecure.MD5?
+    private var adler: UInt?
+    private(set) var size: Int64 = 0
+
+    init(extra: ChecksumAlgorithm?) {
+        if extra == .md5 { md5 = Insecure.MD5() }
+        if extra == .adler32 { adler = adler32(0, nil, 0) }
+    }
+
+    func write(_ buffers: [ByteBuffer], to upload: UploadFile) throws(StorageError) {
+        for buffer in buffers {
+            try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in
+                try upload.write(bytes)
+                sha1.update(bufferPointer: bytes)
+                md5?.update(bufferPointer: bytes)
+                if let current = adler, let base = bytes.baseAddress {
+                    adler = adler32(current, base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count))
+                }
+            }
+            size += Int64(buffer.readableBytes)
+        }
+    }
+
+    func checksums() -> Checksums {
+        Checksums(
+            sha1: Self.hex(sha1.finalize()), md5: md5.map { Self.hex($0.finalize()) },
+            adler32: adler.map { String(repeating: "0", count: max(0, 8 - String($0, radix: 16).count)) + String($0, radix: 16) },
+            modified: 0, size: size)
+    }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var hex = [UInt8]()
+        for byte in digest {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0f)])
+        }
+        return String(decoding: hex, as: UTF8.self)
+    }
+}
