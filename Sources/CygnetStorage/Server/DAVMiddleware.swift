@@ -15,6 +15,10 @@ struct DAVMiddleware: RouterMiddleware {
         let rawPath = Substring(request.uri.path)
         guard rawPath.hasPrefix("/remote.php/") else { return try await next(request, context) }
         do {
+            if rawPath.hasPrefix(DAVController.uploadsRoot) {
+                let user = try await authenticator.user(for: request.headers)
+                return try await controller.handleUpload(request, rawPath: rawPath, user: user)
+            }
             guard let target = try DAVTarget(rawPath: rawPath) else {
                 throw StorageError(.notFound, "There is nothing at \(rawPath)")
             }

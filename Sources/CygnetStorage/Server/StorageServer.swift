@@ -33,6 +33,7 @@ public enum StorageServer {
     ) async throws {
         let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
         try spaces.prepare()
+        ChunkedUploadArea(staging: spaces.staging).removeAbandoned(now: Int64(Date().timeIntervalSince1970))
         try await SQLStore.withStore(appliance.database, logger: logger) { store in
             try await store.migrate(module: StorageMigrations.module, StorageMigrations.all)
             let instanceID = try await Self.instanceID(store: store)

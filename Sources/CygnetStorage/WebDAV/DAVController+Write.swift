@@ -172,16 +172,16 @@ struct ExpectedChecksum {
     }
 }
 
-/// Hashes an upload as it is written: SHA-1 always (what sync clients send and what we report), and the client's
-/// own algorithm when it sent another one. Used by one upload at a time, from one task, in order.
+/// Hashes an upload as it is written: SHA-1 and MD5 always, as ownCloud does (the Nextcloud client checks SHA-1,
+/// rclone's owncloud mode MD5), and Adler-32 when the client sent one. Used by one upload at a time, from one task,
+/// in order.
 final class UploadHasher: @unchecked Sendable {
     private var sha1 = Insecure.SHA1()
-    private var md5: Insecure.MD5?
+    private var md5: Insecure.MD5? = Insecure.MD5()
     private var adler: UInt?
     private(set) var size: Int64 = 0
 
     init(extra: ChecksumAlgorithm?) {
-        if extra == .md5 { md5 = Insecure.MD5() }
         if extra == .adler32 { adler = adler32(0, nil, 0) }
     }
 
