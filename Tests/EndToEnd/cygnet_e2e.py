@@ -51,13 +51,13 @@ def cygnet_binary() -> Path:
 
 
 def free_port() -> int:
-    """A TCP port that was free a moment ago on 127.0.0.1, with the three after it free too: `cygnet up`
-    puts its sign-in service, proxy control port and hub there."""
+    """A TCP port that was free a moment ago on 127.0.0.1, with the five after it free too: `cygnet up`
+    puts its sign-in service, proxy control port, hub, software server and storage there."""
     while True:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        if port + 4 < 65536 and all(_port_is_free(port + offset) for offset in range(1, 5)):
+        if port + 5 < 65536 and all(_port_is_free(port + offset) for offset in range(1, 6)):
             return port
 
 

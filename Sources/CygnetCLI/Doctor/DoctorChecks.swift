@@ -31,7 +31,7 @@ enum DoctorChecks {
         }
     }
 
-    /// The three ports after the front port, where the parts of Cygnet behind the proxy listen.
+    /// The ports after the front port, where the parts of Cygnet behind the proxy listen.
     static func internalPorts(_ front: FrontDoor) -> DoctorCheck {
         let taken = front.internalPorts.compactMap { port -> String? in
             guard PortProbe.canListen(host: front.internalHost, port: port) != .free else { return nil }

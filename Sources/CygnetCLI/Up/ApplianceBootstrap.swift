@@ -41,6 +41,9 @@ struct ApplianceBootstrap: Sendable {
                 "CYGNET_HUB_PROXY_API_URL": "http://\(front.internalHost):\(front.proxyAPIPort)",
                 "CYGNET_HUB_PROXY_AUTH_TOKEN": proxyToken,
                 "CYGNET_PROXY_AUTH_TOKEN": proxyToken,
+                "CYGNET_STORAGE_HOST": front.internalHost,
+                "CYGNET_STORAGE_PORT": String(front.storageListenPort),
+                "CYGNET_STORAGE_AUTH_JWKS_URL": "http://\(front.internalHost):\(front.authListenPort)/auth/jwks",
             ]
             if software.enabled { environment["CYGNET_HUB_STACK_ROOTS"] = software.mountRoot }
             return environment

@@ -2,36 +2,43 @@ import Foundation
 import Subprocess
 import SystemPackage
 
-/// The three programs `cygnet up` keeps running, how each is called and how to tell it answers:
-/// cygnet-auth and cygnet-hub on loopback, cygnet-proxy on the front door routing to both.
+/// The programs `cygnet up` keeps running, how each is called and how to tell it answers: cygnet-auth, cygnet-hub
+/// and cygnet-storage on loopback, cygnet-proxy on the front door routing to them.
 struct ApplianceProcesses: Sendable {
     let auth: SupervisedProcess
     let hub: SupervisedProcess
     let proxy: SupervisedProcess
+    let storage: SupervisedProcess
     /// cygnet-software's server and mount, when software repositories are on.
     let software: [SupervisedProcess]
     let hubExecutable: String
     let configFile: String
     let environment: [String: String]
 
-    var all: [SupervisedProcess] { [auth, proxy] + software + [hub] }
+    var all: [SupervisedProcess] { [auth, proxy, storage] + software + [hub] }
 
     init(
         prepared: ApplianceBootstrap.Prepared, configFile: String, auth: String, hub: String, proxy: String,
-        software: [SupervisedProcess] = []
+        storage: String, software: [SupervisedProcess] = []
     ) {
         let front = prepared.front
         let environment = prepared.serviceEnvironment
         let authProbe = HealthProbe(url: front.authHealthURL)
         let hubProbe = HealthProbe(url: front.hubHealthURL)
         let proxyProbe = HealthProbe(url: front.proxyHealthURL)
+        let storageProbe = HealthProbe(url: front.storageHealthURL)
         self.auth = SupervisedProcess(
             name: "cygnet-auth", executable: auth, arguments: ["--config", configFile, "--exit-with-parent"],
             environment: environment, outputPrefix: "[auth] ", isHealthy: { await authProbe.check() })
         self.hub = SupervisedProcess(
             name: "cygnet-hub", executable: hub, arguments: ["--config", configFile, "--exit-with-parent"],
             environment: environment, outputPrefix: "[hub] ", isHealthy: { await hubProbe.check() })
+        self.storage = SupervisedProcess(
+            name: "cygnet-storage", executable: storage,
+            arguments: ["serve", "--config", configFile, "--exit-with-parent"],
+            environment: environment, outputPrefix: "[storage] ", isHealthy: { await storageProbe.check() })
         let loopback = front.internalHost
+        let storageTarget = "http://\(loopback):\(front.storageListenPort)"
         self.proxy = SupervisedProcess(
             name: "cygnet-proxy", executable: proxy,
             arguments: [
@@ -39,6 +46,9 @@ struct ApplianceProcesses: Sendable {
                 "--api-listen", "\(loopback):\(front.proxyAPIPort)",
                 "--default-target", "http://\(loopback):\(front.hubListenPort)",
                 "--route", "/auth=http://\(loopback):\(front.authListenPort)",
+                // The paths sync clients use (storage-protocols.md §1): DAV, OCS and the status probe.
+                "--route", "/remote.php=\(storageTarget)", "--route", "/ocs=\(storageTarget)",
+                "--route", "/status.php=\(storageTarget)",
                 "--exit-with-parent",
             ] + (software.isEmpty ? [] : ["--route", "/cvmfs=http://\(loopback):\(front.softwareListenPort)"]),
             environment: environment, outputPrefix: "[proxy] ", isHealthy: { await proxyProbe.check() })

@@ -14,10 +14,10 @@ struct FrontDoor: Sendable, Equatable {
     init(reading settings: SettingsReader) throws {
         if settings.optionalString("proxy.port") != nil || settings.optionalString("proxy.host") != nil {
             host = try settings.string("proxy.host", default: Self.defaultHost)
-            port = try settings.int("proxy.port", default: Self.defaultPort, range: 1...65532)
+            port = try settings.int("proxy.port", default: Self.defaultPort, range: 1...65530)
         } else {
             host = try settings.string("auth.host", default: Self.defaultHost)
-            port = try settings.int("auth.port", default: Self.defaultPort, range: 1...65532)
+            port = try settings.int("auth.port", default: Self.defaultPort, range: 1...65530)
         }
     }
 
@@ -33,12 +33,14 @@ struct FrontDoor: Sendable, Equatable {
     var proxyAPIPort: Int { port + 2 }
     var hubListenPort: Int { port + 3 }
     var softwareListenPort: Int { port + 4 }
-    var internalPorts: [Int] { [authListenPort, proxyAPIPort, hubListenPort] }
+    var storageListenPort: Int { port + 5 }
+    var internalPorts: [Int] { [authListenPort, proxyAPIPort, hubListenPort, storageListenPort] }
 
     /// Where `cygnet up` checks that each service answers.
     var authHealthURL: String { "http://\(internalHost):\(authListenPort)/auth/healthz" }
     var hubHealthURL: String { "http://\(internalHost):\(hubListenPort)/hub/healthz" }
     var proxyHealthURL: String { "http://\(internalHost):\(proxyAPIPort)/api/healthz" }
+    var storageHealthURL: String { "http://\(internalHost):\(storageListenPort)/storage/healthz" }
     /// Through the front door: what people's browsers reach.
     var frontHealthURL: String { "http://\(Self.urlHost(Self.reachableHost(host))):\(port)/auth/healthz" }
 

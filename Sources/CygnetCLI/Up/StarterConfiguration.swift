@@ -31,7 +31,7 @@ struct StarterConfiguration: Equatable {
         proxy:
           # The front door: the address and port people's browsers connect to. 127.0.0.1 accepts connections
           # from this machine only; 0.0.0.0 from other computers too. The parts of Cygnet behind it listen on
-          # this machine only, on the next three ports (e.g. 8001-8003 for 8000).
+          # this machine only, on the next five ports (e.g. 8001-8005 for 8000).
           host: \(Self.quoted(front.host))
           port: \(front.port)
 

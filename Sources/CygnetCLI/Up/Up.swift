@@ -59,7 +59,7 @@ public struct Up: AsyncParsableCommand {
 
     public func run() async throws {
         let console = Console.current
-        let executables = try ["cygnet-auth", "cygnet-hub", "cygnet-proxy"].map {
+        let executables = try ["cygnet-auth", "cygnet-hub", "cygnet-proxy", "cygnet-storage"].map {
             try SiblingExecutable.path(named: $0)
         }
         let bootstrap = ApplianceBootstrap(
@@ -89,9 +89,9 @@ public struct Up: AsyncParsableCommand {
         }
         let processes = ApplianceProcesses(
             prepared: prepared, configFile: bootstrap.configFile, auth: executables[0], hub: executables[1],
-            proxy: executables[2], software: software)
+            proxy: executables[2], storage: executables[3], software: software)
         console.print(
-            "Starting Cygnet: the sign-in service, the hub, the front door (proxy)"
+            "Starting Cygnet: the sign-in service, the hub, the file storage, the front door (proxy)"
                 + (software.isEmpty ? "" : " and the software repository") + " …")
         // On the first run the default stack is built while the rest already serves (sessions use the local
         // Python environment meanwhile); its mount starts once it is published, and is not waited for.
@@ -135,7 +135,7 @@ public struct Up: AsyncParsableCommand {
             let owner = PortOwner.find(port: port)
             let by = owner.map { " by \($0.command) (process \($0.processID))" } ?? " by another program"
             throw CLIError(
-                "port \(port) on this machine is in use\(by); Cygnet needs the three ports after its own port "
+                "port \(port) on this machine is in use\(by); Cygnet needs the five ports after its own port "
                     + "(\(front.port)) for its parts. Start Cygnet with --port and another port, e.g. --port \(front.port + 10)."
             )
         }

@@ -1,3 +1,4 @@
+import CygnetRuntime
 import Foundation
 public import Logging
 import Subprocess

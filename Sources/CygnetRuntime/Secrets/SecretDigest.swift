@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 
 /// Client secrets and refresh tokens are 256-bit random values, so a fast hash is enough to keep the database
 /// useless to a thief; a slow password hash would only cost time on every token request.

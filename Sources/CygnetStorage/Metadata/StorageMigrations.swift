@@ -1,4 +1,4 @@
-import CygnetRuntime
+public import CygnetRuntime
 
 /// cygnet-storage's schema, forward-only. Add a new `Migration` at the end; never edit a released one.
 enum StorageMigrations {
@@ -44,4 +44,11 @@ enum StorageMigrations {
                 "CREATE TABLE storage_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
             ])
     ]
+}
+
+/// Brings storage's tables up to date (for the CLI, which manages app passwords without a running server).
+public enum StorageSchema {
+    public static func migrate(_ store: SQLStore) async throws {
+        try await store.migrate(module: StorageMigrations.module, StorageMigrations.all)
+    }
 }

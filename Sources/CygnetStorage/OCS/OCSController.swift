@@ -54,7 +54,7 @@ struct OCSController: Sendable {
         } catch let error as StorageError {
             return DAVController.errorResponse(error, method: request.method)
         }
-        let space = try spaces.space(for: name)
+        let space = try await spaces.space(for: name)
         let used = (try? await NIOThreadPool.singleton.runIfActive { try space.summary(of: .root).totalSize }) ?? 0
         let data: [String: Any] = [
             "id": name, "display-name": name, "displayname": name, "email": "",

@@ -66,7 +66,7 @@ public enum StorageServer {
         }
         let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
         try spaces.prepare()
-        _ = try spaces.space(for: user)
+        _ = try await spaces.space(for: user)
         return try await SQLStore.withStore(appliance.database, logger: logger) { store in
             try await store.migrate(module: StorageMigrations.module, StorageMigrations.all)
             let (_, password) = try await AppPasswordStore(store: store).create(

@@ -22,15 +22,18 @@ public struct StorageSettings: Sendable {
     public init(reading settings: SettingsReader, appliance: ApplianceSettings) throws {
         host = try settings.string("storage.host", default: "127.0.0.1")
         port = try settings.int("storage.port", default: 8085, range: 1...65535)
+        // A session's home folder is the user's space, so by default storage follows the hub's home settings.
         let isRoot = getuid() == 0
-        unixAccounts = try settings.bool("storage.unix_accounts", default: isRoot)
+        let hubAccounts = try settings.bool("hub.sessions.unix_accounts", default: isRoot)
+        unixAccounts = try settings.bool("storage.unix_accounts", default: hubAccounts)
         if unixAccounts && !isRoot {
             throw ConfigurationError(
                 key: "storage.unix_accounts", value: "true",
                 allowed: "needs Cygnet to run as root (files are given to each user's account); set it to false")
         }
-        root = try settings.string(
-            "storage.root", default: unixAccounts ? "/home" : appliance.stateDirectory + "/homes")
+        let hubHomes = try settings.string(
+            "hub.sessions.home_root", default: unixAccounts ? "/home" : appliance.stateDirectory + "/homes")
+        root = try settings.string("storage.root", default: hubHomes)
         guard root.hasPrefix("/") else {
             throw ConfigurationError(key: "storage.root", value: root, allowed: "must be an absolute path such as /home")
         }

@@ -29,20 +29,19 @@ public struct SpaceDirectory: Sendable {
         SpaceFileSystem.clearStaging(staging)
     }
 
-    /// The space of `user`, created (private to its owner) when it does not exist yet.
-    public func space(for user: String) throws(StorageError) -> SpaceFileSystem {
+    /// The space of `user`, created (private to its owner) when it does not exist yet. With Unix accounts it is the
+    /// account's home folder, and the account is made first if the user never had a session.
+    public func space(for user: String) async throws -> SpaceFileSystem {
+        if unixAccounts {
+            let account = try await UnixAccounts(homeRoot: root).ensure(user: user)
+            return SpaceFileSystem(
+                root: account.home, owner: FileOwner(userID: account.userID, groupID: account.groupID),
+                staging: staging)
+        }
         let folder = root + "/" + folderName(for: user)
-        let owner = unixAccounts ? Self.account(named: folderName(for: user)) : nil
-        if mkdir(folder, 0o700) == 0 {
-            if let owner { chown(folder, owner.userID, owner.groupID) }
-        } else if errno != EEXIST {
+        if mkdir(folder, 0o700) != 0 && errno != EEXIST {
             throw StorageError(.internalError, "Cannot create the space \(folder): \(String(cString: strerror(errno)))")
         }
-        return SpaceFileSystem(root: folder, owner: owner, staging: staging)
-    }
-
-    static func account(named name: String) -> FileOwner? {
-        guard let entry = getpwnam(name), entry.pointee.pw_uid >= 1000 else { return nil }
-        return FileOwner(userID: entry.pointee.pw_uid, groupID: entry.pointee.pw_gid)
+        return SpaceFileSystem(root: folder, owner: nil, staging: staging)
     }
 }

@@ -21,7 +21,7 @@ extension DAVController {
                 throw StorageError(.forbidden, "These are \(owner)'s uploads; you are signed in as \(user)")
             }
             let area = ChunkedUploadArea(staging: spaces.staging)
-            let space = try spaces.space(for: user)
+            let space = try await spaces.space(for: user)
             let folderName = spaces.folderName(for: user)
             for name in segments.dropFirst() { try ChunkedUploadArea.checkName(name, what: "An upload name") }
             let method = request.method.rawValue

@@ -42,7 +42,7 @@ struct DAVController: Sendable {
             if let owner = target.owner, owner != user {
                 throw StorageError(.forbidden, "These are \(owner)'s files; you are signed in as \(user)")
             }
-            let space = try spaces.space(for: user)
+            let space = try await spaces.space(for: user)
             let call = Call(request: request, user: user, target: target, space: space)
             switch request.method.rawValue {
             case "OPTIONS": return options()

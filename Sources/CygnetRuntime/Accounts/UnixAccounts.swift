@@ -1,10 +1,9 @@
-import CygnetRuntime
 import Foundation
 import Subprocess
 import SystemPackage
 
-/// One Unix account per Cygnet user, as The Littlest JupyterHub does: `jupyter-<name>`, created on first spawn with
-/// a private home directory.
+/// One Unix account per Cygnet user, as The Littlest JupyterHub does: `jupyter-<name>`, created on first use (a
+/// session's start, or the first file stored) with a private home directory, which is also the user's storage space.
 public struct UnixAccounts: Sendable {
     public let homeRoot: String
 
@@ -42,7 +41,7 @@ public struct UnixAccounts: Sendable {
         }
         guard result.terminationStatus.isSuccess, let account = try Self.lookup(name) else {
             let reason = result.standardError.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw SpawnFailure("Could not create the Unix account \(name): \(reason)")
+            throw UnixAccountError("Could not create the Unix account \(name): \(reason)")
         }
         chmod(account.home, 0o700)
         return account
@@ -55,8 +54,17 @@ public struct UnixAccounts: Sendable {
             home: String(cString: entry.pointee.pw_dir))
         // A system account (or root) with this name would hand a session powers it must not have.
         guard account.userID >= 1000 else {
-            throw SpawnFailure("The Unix account \(name) exists but is a system account; Cygnet will not use it.")
+            throw UnixAccountError("The Unix account \(name) exists but is a system account; Cygnet will not use it.")
         }
         return account
+    }
+}
+
+/// An account could not be found or made; the message says why.
+public struct UnixAccountError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    init(_ description: String) {
+        self.description = description
     }
 }

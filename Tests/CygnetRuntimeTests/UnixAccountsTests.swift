@@ -1,6 +1,6 @@
 import Testing
 
-@testable import CygnetHub
+@testable import CygnetRuntime
 
 @Suite struct UnixAccountsTests {
     @Test func plainNamesKeepTheirName() {
