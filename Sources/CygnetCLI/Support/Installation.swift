@@ -1,5 +1,6 @@
 import CygnetAuth
 import CygnetRuntime
+import CygnetStorage
 import Foundation
 import Logging
 
@@ -11,6 +12,8 @@ struct Installation: Sendable {
     /// The same scrypt parameters cygnet-auth uses, so a password set here is as strong as one set on the login
     /// page (and is not rehashed at the next login).
     let hashing: PasswordHasher.Parameters
+    /// Where people's files are, for `users list` and `users quota`.
+    let storage: StorageSettings
 
     /// Reads the configuration; fails with "run `cygnet up` first" when there is none.
     static func load(_ options: StateOptions) async throws -> Installation {
@@ -18,9 +21,10 @@ struct Installation: Sendable {
         guard FileManager.default.fileExists(atPath: file) else { throw CLIError(options.missingStateMessage) }
         do {
             let reader = try await ConfigurationLoader.load(file: file)
+            let settings = try ApplianceSettings(reading: reader)
             return Installation(
-                configFile: file, settings: try ApplianceSettings(reading: reader),
-                hashing: try AuthSettings(reading: reader).passwordHashing)
+                configFile: file, settings: settings, hashing: try AuthSettings(reading: reader).passwordHashing,
+                storage: try StorageSettings(reading: reader, appliance: settings))
         } catch {
             throw CLIError.presentable(error)
         }

@@ -6,7 +6,7 @@ public struct Users: AsyncParsableCommand {
         abstract: "Add, list and change the accounts people log in with.",
         subcommands: [
             UsersAdd.self, UsersList.self, UsersPasswd.self, UsersDisable.self, UsersEnable.self, UsersRemove.self,
-            UsersImport.self, UsersAppPassword.self,
+            UsersImport.self, UsersQuota.self, UsersAppPassword.self,
         ])
 
     public init() {}

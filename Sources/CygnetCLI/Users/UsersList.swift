@@ -1,5 +1,7 @@
 public import ArgumentParser
 import CygnetAuth
+import CygnetRuntime
+import CygnetStorage
 import Foundation
 
 /// `cygnet users list`: every account, as a table or as JSON.
@@ -15,7 +17,20 @@ public struct UsersList: AsyncParsableCommand {
 
     public func run() async throws {
         let console = Console.current
-        let accounts = try await Installation.withAccounts(state) { try await $0.users.list() }
+        let installation = try await Installation.load(state)
+        let (accounts, quotas) = try await installation.withAccounts { service in
+            let accounts = try await service.users.list()
+            let quotas = try await installation.withStore { store in
+                try await StorageSchema.migrate(store)
+                var limits: [String: Int64?] = [:]
+                for account in accounts {
+                    limits[account.username] = try await QuotaStore(store: store).limit(for: account.username)
+                        ?? installation.storage.defaultQuota
+                }
+                return limits
+            }
+            return (accounts, quotas)
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -26,11 +41,14 @@ public struct UsersList: AsyncParsableCommand {
             console.print("There are no accounts yet; add one with `cygnet users add USERNAME`.")
             return
         }
-        var table = TextTable("USERNAME", "NAME", "EMAIL", "GROUPS", "ADMIN", "DISABLED")
+        let spaces = SpaceDirectory(root: installation.storage.root, unixAccounts: installation.storage.unixAccounts)
+        var table = TextTable("USERNAME", "NAME", "EMAIL", "GROUPS", "ADMIN", "DISABLED", "FILES")
         for account in accounts {
+            let used = ByteSize.describe(spaces.usage(of: account.username))
+            let limit = (quotas[account.username] ?? nil).map { " of " + ByteSize.describe($0) } ?? ""
             table.add([
                 account.username, account.displayName, account.email, account.groups.joined(separator: ","),
-                account.isAdmin ? "yes" : "no", account.isDisabled ? "yes" : "no",
+                account.isAdmin ? "yes" : "no", account.isDisabled ? "yes" : "no", used + limit,
             ])
         }
         for line in table.lines { console.print(line) }

@@ -42,7 +42,10 @@ enum StorageMigrations {
                 """,
                 "CREATE INDEX IF NOT EXISTS storage_app_passwords_user ON storage_app_passwords (user_name)",
                 "CREATE TABLE storage_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-            ])
+            ]),
+        Migration(
+            version: 2, name: "quotas per user",
+            statements: ["CREATE TABLE storage_quotas (user_name TEXT PRIMARY KEY, bytes BIGINT)"]),
     ]
 }
 

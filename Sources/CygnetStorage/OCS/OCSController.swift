@@ -1,13 +1,13 @@
 import Foundation
 import Hummingbird
 import NIOCore
-import NIOPosix
 
 /// The non-DAV endpoints sync clients call before any file: `status.php`, capabilities and the signed-in user,
 /// in the OCS envelope (v1: status code 100 and HTTP 200; v2: code 200).
 struct OCSController: Sendable {
     let authenticator: StorageAuthenticator
     let spaces: SpaceDirectory
+    let quota: QuotaTracker
 
     /// What we tell clients we are: a Nextcloud version new enough for every feature they check.
     static let version = (major: 28, minor: 0, micro: 4, string: "28.0.4")
@@ -55,10 +55,15 @@ struct OCSController: Sendable {
             return DAVController.errorResponse(error, method: request.method)
         }
         let space = try await spaces.space(for: name)
-        let used = (try? await NIOThreadPool.singleton.runIfActive { try space.summary(of: .root).totalSize }) ?? 0
+        let status = try await quota.status(user: name, space: space)
+        let total = status.limit.map { $0 } ?? -3
+        let relative = status.limit.map { $0 > 0 ? Double(status.used) * 100 / Double($0) : 0 } ?? 0
         let data: [String: Any] = [
             "id": name, "display-name": name, "displayname": name, "email": "",
-            "quota": ["free": -3, "used": used, "total": -3, "relative": 0, "quota": -3],
+            "quota": [
+                "free": status.available, "used": status.used, "total": total,
+                "relative": (relative * 100).rounded() / 100, "quota": total,
+            ],
         ]
         return Self.envelope(data, version: version, request: request)
     }

@@ -15,11 +15,12 @@ public enum StorageServer {
         let router = Router(context: StorageRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware())
+        let quota = QuotaTracker(store: store, defaultLimit: settings.defaultQuota)
         let controller = DAVController(
             spaces: spaces, index: FileIndex(store: store), properties: PropertyStore(store: store),
-            locks: LockManager(), instanceID: instanceID, limits: settings.limits, logger: logger)
+            locks: LockManager(), quota: quota, instanceID: instanceID, limits: settings.limits, logger: logger)
         router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
-        OCSController(authenticator: authenticator, spaces: spaces).addRoutes(to: router)
+        OCSController(authenticator: authenticator, spaces: spaces, quota: quota).addRoutes(to: router)
         observability.addRoutes(to: router.group("storage")) {
             _ = try await store.read { db in try await db.raw("SELECT 1").all() }
         }

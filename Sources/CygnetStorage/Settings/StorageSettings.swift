@@ -16,6 +16,8 @@ public struct StorageSettings: Sendable {
     /// The audience tokens must name.
     public var tokenAudience: String
     public var limits: StorageLimits
+    /// What each user may store unless `cygnet users quota` says otherwise; nil for no limit.
+    public var defaultQuota: Int64?
 
     public static let section = "storage"
 
@@ -40,6 +42,7 @@ public struct StorageSettings: Sendable {
         authIssuer = try settings.string("storage.auth.issuer", default: appliance.publicURL + "/auth")
         authJWKSURL = try settings.string("storage.auth.jwks_url", default: "http://127.0.0.1:8001/auth/jwks")
         tokenAudience = try settings.string("storage.auth.audience", default: "cygnet-storage")
+        defaultQuota = try settings.byteSize("storage.quota.default", default: nil)
         limits = StorageLimits()
         limits.xmlBody = try settings.int(
             "storage.limits.xml_body_bytes", default: 1 << 20, range: 1024...(64 << 20))

@@ -29,6 +29,14 @@ public struct SpaceDirectory: Sendable {
         SpaceFileSystem.clearStaging(staging)
     }
 
+    /// What a user's files take on disk, without creating anything (0 when they have no space yet).
+    public func usage(of user: String) -> Int64 {
+        var folder = root + "/" + folderName(for: user)
+        if unixAccounts, let entry = getpwnam(folderName(for: user)) { folder = String(cString: entry.pointee.pw_dir) }
+        let space = SpaceFileSystem(root: folder, owner: nil, staging: staging)
+        return (try? space.summary(of: .root).totalSize) ?? 0
+    }
+
     /// The space of `user`, created (private to its owner) when it does not exist yet. With Unix accounts it is the
     /// account's home folder, and the account is made first if the user never had a session.
     public func space(for user: String) async throws -> SpaceFileSystem {

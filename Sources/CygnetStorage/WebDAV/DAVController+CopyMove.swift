@@ -32,15 +32,33 @@ extension DAVController {
         }
         try await checkLocks(call, paths: move ? [source, destination] : [destination], membership: true)
         let modified = try Self.clientModifiedTime(call.request)
-        try await blocking { () throws in
-            if existing != nil { try space.remove(destination) }
-            if move {
-                try space.move(source, to: destination, replace: false)
-            } else {
-                try space.copy(source, to: destination, recursive: depth == nil)
+        var reservation: QuotaTracker.Reservation?
+        if !move {
+            let (size, replaced) = try await blocking { () throws -> (Int64, Int64) in
+                func size(_ path: SpacePath, _ entry: FileEntry?) throws -> Int64 {
+                    guard let entry else { return 0 }
+                    return entry.isDirectory ? try space.summary(of: path).totalSize : entry.size
+                }
+                return (try size(source, sourceEntry), try size(destination, existing))
             }
-            if let modified, !sourceEntry.isDirectory { try space.setModified(destination, to: modified) }
+            reservation = try await quota.reserve(user: call.user, space: space, bytes: size, replacing: replaced)
         }
+        do {
+            try await blocking { () throws in
+                if existing != nil { try space.remove(destination) }
+                if move {
+                    try space.move(source, to: destination, replace: false)
+                } else {
+                    try space.copy(source, to: destination, recursive: depth == nil)
+                }
+                if let modified, !sourceEntry.isDirectory { try space.setModified(destination, to: modified) }
+            }
+        } catch {
+            if let reservation { await quota.release(reservation) }
+            throw error
+        }
+        if let reservation { await quota.release(reservation) }
+        await quota.invalidate(user: call.user)
         if move {
             try await index.moved(space: call.user, from: source, to: destination)
             await locks.release(space: call.user, path: source)

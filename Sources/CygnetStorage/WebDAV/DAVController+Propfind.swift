@@ -22,7 +22,10 @@ extension DAVController {
         let path = call.path
         let listing = try await blocking { try Self.readListing(space, path: path, depth: depth) }
         let resources = try await resources(for: listing, call: call, query: query)
-        let live = LiveProperties(instanceID: instanceID, owner: call.user, hrefBase: call.target.hrefBase)
+        var live = LiveProperties(instanceID: instanceID, owner: call.user, hrefBase: call.target.hrefBase)
+        if case .properties(let names) = query, names.contains(.dav("quota-available-bytes")) {
+            live.quotaAvailable = try await quota.status(user: call.user, space: space).available
+        }
         var writer = MultistatusWriter(capacity: 512 + resources.count * 700)
         for resource in resources {
             write(resource, query: query, live: live, href: call.target.href(resource.path, isDirectory: resource.entry.isDirectory), to: &writer)

@@ -28,6 +28,9 @@ extension DAVController {
             switch (segments.count, method) {
             case (_, "OPTIONS"): return options()
             case (2, "MKCOL"):
+                if let total = request.headers[.ocTotalLength].flatMap(Int64.init) {
+                    await quota.release(try await quota.reserve(user: user, space: space, bytes: total))
+                }
                 let created = try await blocking { try area.create(user: folderName, transfer: segments[1]) }
                 return Self.empty(created ? .created : .methodNotAllowed)
             case (2, "PROPFIND"), (1, "PROPFIND"):
@@ -39,7 +42,9 @@ extension DAVController {
                 try await blocking { area.remove(user: folderName, transfer: segments[1]) }
                 return Self.empty(.noContent)
             case (3, "PUT"):
-                return try await putChunk(request, area: area, space: space, folder: folderName, transfer: segments[1], chunk: segments[2])
+                return try await putChunk(
+                    request, area: area, space: space, user: user, folder: folderName, transfer: segments[1],
+                    chunk: segments[2])
             case (3, "MOVE") where segments[2] == ".file":
                 return try await assemble(request, area: area, space: space, user: user, folder: folderName, transfer: segments[1])
             default:
@@ -51,15 +56,21 @@ extension DAVController {
     }
 
     func putChunk(
-        _ request: Request, area: ChunkedUploadArea, space: SpaceFileSystem, folder: String, transfer: String,
-        chunk: String
+        _ request: Request, area: ChunkedUploadArea, space: SpaceFileSystem, user: String, folder: String,
+        transfer: String, chunk: String
     ) async throws -> Response {
         guard area.exists(user: folder, transfer: transfer) else {
             throw StorageError(.notFound, "There is no upload \(transfer); create it with MKCOL first")
         }
+        let received = try await blocking { try area.chunks(user: folder, transfer: transfer).reduce(0) { $0 + $1.size } }
+        let length = request.headers[.contentLength].flatMap(Int64.init) ?? 0
+        // Only a check: chunks lie outside the space, so the room is taken for real when the file is assembled.
+        let reservation = try await quota.reserve(user: user, space: space, bytes: received + length)
+        await quota.release(reservation)
         let upload = try await blocking { try space.beginUpload() }
         do {
-            let hasher = try await receive(request.body, into: upload, extra: nil)
+            let hasher = try await receive(
+                request.body, into: upload, extra: nil, allowance: reservation.allowance.map { $0 - received })
             if let length = request.headers[.contentLength].flatMap(Int64.init), length != hasher.size {
                 throw StorageError(.badRequest, "The chunk is \(hasher.size) bytes, not \(length)")
             }
@@ -93,7 +104,11 @@ extension DAVController {
         let expected = try ExpectedChecksum(header: request.headers[.ocChecksum])
         let declared = request.headers[.ocTotalLength].flatMap(Int64.init)
         let modified = try Self.clientModifiedTime(request)
-        let (upload, hasher) = try await blocking { () throws -> (UploadFile, UploadHasher) in
+        let total = try await blocking { try area.chunks(user: folder, transfer: transfer).reduce(0) { $0 + $1.size } }
+        let reservation = try await quota.reserve(user: user, space: space, bytes: total, replacing: existing?.size ?? 0)
+        let assembled: (UploadFile, UploadHasher)
+        do {
+            assembled = try await blocking { () throws -> (UploadFile, UploadHasher) in
             let chunks = try area.chunks(user: folder, transfer: transfer)
             let upload = try space.beginUpload()
             let hasher = UploadHasher(extra: expected?.algorithm)
@@ -106,7 +121,12 @@ extension DAVController {
                 throw error
             }
             return (upload, hasher)
+            }
+        } catch {
+            await quota.release(reservation)
+            throw error
         }
+        let (upload, hasher) = assembled
         do {
             if let declared, declared != hasher.size {
                 throw StorageError(.badRequest, "The chunks add up to \(hasher.size) bytes, not the \(declared) announced")
@@ -117,6 +137,7 @@ extension DAVController {
             }
             let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
             sums.modified = entry.modified
+            await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
             let id = try await index.recordContent(space: user, path: path, entry: entry, checksums: sums)
             try await blocking { area.remove(user: folder, transfer: transfer) }
             var headers = uploadHeaders(entry: entry, id: id, modifiedAccepted: modified != nil)
@@ -124,6 +145,7 @@ extension DAVController {
             return Self.empty(existing == nil ? .created : .noContent, headers: headers)
         } catch {
             upload.discard()
+            await quota.release(reservation)
             throw error
         }
     }

@@ -21,9 +21,19 @@ extension DAVController {
         try await checkLocks(call, paths: [path], membership: true)
         let expected = try ExpectedChecksum(header: call.request.headers[.ocChecksum])
         let modified = try Self.clientModifiedTime(call.request)
-        let upload = try await blocking { try space.beginUpload() }
+        let announced = (call.request.headers[.contentLength] ?? call.request.headers[.ocTotalLength]).flatMap(Int64.init)
+        let reservation = try await quota.reserve(
+            user: call.user, space: space, bytes: announced ?? 0, replacing: existing?.size ?? 0)
+        let upload: UploadFile
         do {
-            let hasher = try await receive(call.request.body, into: upload, extra: expected?.algorithm)
+            upload = try await blocking { try space.beginUpload() }
+        } catch {
+            await quota.release(reservation)
+            throw error
+        }
+        do {
+            let hasher = try await receive(
+                call.request.body, into: upload, extra: expected?.algorithm, allowance: reservation.allowance)
             if let declared = call.request.headers[.ocTotalLength].flatMap(Int64.init),
                 declared != hasher.size
             {
@@ -36,25 +46,33 @@ extension DAVController {
             }
             let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
             sums.modified = entry.modified
+            await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
             let id = try await index.recordContent(space: call.user, path: path, entry: entry, checksums: sums)
             var headers = uploadHeaders(entry: entry, id: id, modifiedAccepted: modified != nil)
             headers[.ocChecksum] = sums.header
             return Self.empty(existing == nil ? .created : .noContent, headers: headers)
         } catch {
             upload.discard()
+            await quota.release(reservation)
             throw error
         }
     }
 
     /// Streams a body into the staged file, hashing on the way; writes in batches of about 1 MiB so the thread
     /// pool is asked once per megabyte, not once per network read.
-    func receive(_ body: RequestBody, into upload: UploadFile, extra: ChecksumAlgorithm?) async throws -> UploadHasher {
+    /// Past `allowance` bytes the upload is refused (507) and nothing is kept.
+    func receive(_ body: RequestBody, into upload: UploadFile, extra: ChecksumAlgorithm?, allowance: Int64?)
+        async throws -> UploadHasher
+    {
         let hasher = UploadHasher(extra: extra)
         var pending: [ByteBuffer] = []
         var pendingBytes = 0
         for try await chunk in body {
             pending.append(chunk)
             pendingBytes += chunk.readableBytes
+            if let allowance, hasher.size + Int64(pendingBytes) > allowance {
+                throw StorageError(.insufficientStorage, "The upload does not fit in your quota; nothing was saved")
+            }
             if pendingBytes >= 1 << 20 {
                 try await blocking { [pending] in try hasher.write(pending, to: upload) }
                 pending.removeAll(keepingCapacity: true)
@@ -132,6 +150,7 @@ extension DAVController {
         if !existing.isDirectory { try checkWritePreconditions(call, existing: existing) }
         try await checkLocks(call, paths: [path], membership: true)
         try await blocking { try space.remove(path) }
+        await quota.invalidate(user: call.user)
         try await index.removed(space: call.user, path: path)
         await locks.release(space: call.user, path: path)
         return Self.empty(.noContent)

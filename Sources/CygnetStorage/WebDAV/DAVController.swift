@@ -11,18 +11,20 @@ struct DAVController: Sendable {
     let index: FileIndex
     let properties: PropertyStore
     let locks: LockManager
+    let quota: QuotaTracker
     let instanceID: String
     let limits: StorageLimits
     let logger: Logger
 
     init(
-        spaces: SpaceDirectory, index: FileIndex, properties: PropertyStore, locks: LockManager, instanceID: String,
-        limits: StorageLimits, logger: Logger
+        spaces: SpaceDirectory, index: FileIndex, properties: PropertyStore, locks: LockManager, quota: QuotaTracker,
+        instanceID: String, limits: StorageLimits, logger: Logger
     ) {
         self.spaces = spaces
         self.index = index
         self.properties = properties
         self.locks = locks
+        self.quota = quota
         self.instanceID = instanceID
         self.limits = limits
         self.logger = logger

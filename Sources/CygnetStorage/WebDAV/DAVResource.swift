@@ -18,6 +18,8 @@ struct LiveProperties {
     let owner: String
     /// Which `lockroot` hrefs to write: the DAV root the request came in under.
     let hrefBase: String
+    /// The user's free bytes for `quota-available-bytes` (-3: no limit), when the request asks for it.
+    var quotaAvailable: Int64 = -3
 
     /// What `allprop` returns besides the dead properties (RFC 4918 §9.1: the DAV live properties).
     static func allPropertyNames(isDirectory: Bool) -> [XMLName] {
@@ -75,7 +77,7 @@ struct LiveProperties {
                 + "</d:locktype></d:lockentry>"
         case "lockdiscovery": return resource.locks.map(activeLockXML).joined()
         case "quota-used-bytes": return entry.isDirectory ? String(resource.summary?.totalSize ?? 0) : nil
-        case "quota-available-bytes": return entry.isDirectory ? "-3" : nil
+        case "quota-available-bytes": return entry.isDirectory ? String(quotaAvailable) : nil
         default: return nil
         }
     }

@@ -52,8 +52,9 @@ public struct XMLTree: Sendable, Equatable {
         parser.shouldResolveExternalEntities = false
         parser.delegate = builder
         guard parser.parse(), let root = builder.root else {
-            let reason = parser.parserError.map { " (\($0.localizedDescription))" } ?? ""
-            throw StorageError(.badRequest, "The request body is not well-formed XML\(reason)")
+            throw StorageError(
+                .badRequest,
+                "The request body is not well-formed XML (stopped at line \(parser.lineNumber), column \(parser.columnNumber))")
         }
         return root
     }
