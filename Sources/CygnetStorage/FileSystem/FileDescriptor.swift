@@ -1,4 +1,5 @@
 import Glibc
+import NIOCore
 
 /// An open file descriptor, closed when the last reference goes away.
 final class FileDescriptor: Sendable {
@@ -44,7 +45,27 @@ public struct FileEntry: Sendable, Hashable {
 
     /// A file's ETag: changes whenever its content is replaced or written (size, mtime) or it is a different file.
     public var fileETag: String {
-        String(UInt64(bitPattern: modified), radix: 36) + "-" + String(size, radix: 36) + "-" + String(inode, radix: 36)
+        var buffer = ByteBufferAllocator().buffer(capacity: 40)
+        writeFileETag(to: &buffer)
+        return String(buffer: buffer)
+    }
+
+    /// The ETag (unquoted) written as hex straight into a listing.
+    func writeFileETag(to buffer: inout ByteBuffer) {
+        Self.writeHex(UInt64(bitPattern: modified), to: &buffer)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        Self.writeHex(UInt64(bitPattern: size), to: &buffer)
+        buffer.writeInteger(UInt8(ascii: "-"))
+        Self.writeHex(inode, to: &buffer)
+    }
+
+    static func writeHex(_ value: UInt64, to buffer: inout ByteBuffer) {
+        let digits = Array("0123456789abcdef".utf8)
+        var shift = max(0, (63 - value.leadingZeroBitCount) / 4 * 4)
+        while shift >= 0 {
+            buffer.writeInteger(digits[Int((value >> UInt64(shift)) & 0xF)])
+            shift -= 4
+        }
     }
 }
 

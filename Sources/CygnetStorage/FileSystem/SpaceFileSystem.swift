@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import NIOCore
 
 /// One user's space on disk, reached only through paths the kernel resolves beneath its root without following
 /// symbolic links (`openat2` with `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`): a link a session planted, or a folder
@@ -239,8 +240,12 @@ public struct TreeSummary: Sendable, Equatable {
     /// Changes whenever anything below the folder changes: any write, rename, delete or creation moves a change
     /// time forward, and the counts catch two changes within one clock tick.
     public var etag: String {
-        String(UInt64(bitPattern: latestChange), radix: 36) + "-" + String(entries, radix: 36) + "-"
-            + String(totalSize, radix: 36) + "-" + String(inode, radix: 36)
+        var buffer = ByteBufferAllocator().buffer(capacity: 48)
+        for (index, part) in [UInt64(bitPattern: latestChange), UInt64(entries), UInt64(totalSize), inode].enumerated() {
+            if index > 0 { buffer.writeInteger(UInt8(ascii: "-")) }
+            FileEntry.writeHex(part, to: &buffer)
+        }
+        return String(buffer: buffer)
     }
 }
 

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A path inside one user's space, checked at the edge: no empty, `.` or `..` segments, no NUL, no slash hidden
 /// in a percent-encoded segment, no over-long names. The root is the empty path.
 public struct SpacePath: Hashable, Sendable, CustomStringConvertible {
@@ -101,6 +103,34 @@ public struct SpacePath: Hashable, Sendable, CustomStringConvertible {
         var text = segments.map(Self.percentEncoded).joined(separator: "/")
         if isDirectory && !isRoot { text += "/" }
         return text
+    }
+
+    static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
+            true
+        default: false
+        }
+    }
+
+    static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    static func writePercentEncoded(_ segment: String, to buffer: inout ByteBuffer) {
+        if segment.utf8.allSatisfy(isUnreserved) {
+            buffer.writeString(segment)
+            return
+        }
+        for byte in segment.utf8 {
+            if isUnreserved(byte) {
+                buffer.writeInteger(byte)
+            } else {
+                buffer.writeInteger(UInt8(ascii: "%"))
+                buffer.writeInteger(hexDigits[Int(byte >> 4)])
+                buffer.writeInteger(hexDigits[Int(byte & 0xF)])
+            }
+        }
     }
 
     static func percentEncoded(_ segment: String) -> String {

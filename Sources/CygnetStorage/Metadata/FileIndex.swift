@@ -179,9 +179,9 @@ public struct FileIndex: Sendable {
     }
 
     static func record(from row: any SQLRow) throws -> FileRecord {
-        let sha1 = try row.decodeNil(column: "sha1") ? nil : try row.decode(column: "sha1", as: String.self)
-        let md5 = try row.decodeNil(column: "md5") ? nil : try row.decode(column: "md5", as: String.self)
-        let adler = try row.decodeNil(column: "adler32") ? nil : try row.decode(column: "adler32", as: String.self)
+        let sha1 = try row.decode(column: "sha1", as: String?.self)
+        let md5 = try row.decode(column: "md5", as: String?.self)
+        let adler = try row.decode(column: "adler32", as: String?.self)
         var checksums: Checksums?
         if sha1 != nil || md5 != nil || adler != nil {
             checksums = Checksums(

@@ -38,8 +38,9 @@ struct ChunkedUploadArea: Sendable {
     }
 
     func exists(user: String, transfer: String) -> Bool {
-        var info = stat()
-        return lstat(folder(user: user, transfer: transfer), &info) == 0 && info.st_mode & S_IFMT == S_IFDIR
+        let fd = open(folder(user: user, transfer: transfer), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        if fd >= 0 { close(fd) }
+        return fd >= 0
     }
 
     /// The chunks received so far, in the order they are joined: by the number their name starts with

@@ -26,9 +26,19 @@ extension DAVController {
         if case .properties(let names) = query, names.contains(.dav("quota-available-bytes")) {
             live.quotaAvailable = try await quota.status(user: call.user, space: space).available
         }
-        var writer = MultistatusWriter(capacity: 512 + resources.count * 700)
+        var writer = MultistatusWriter(capacity: 512 + resources.count * 640)
+        let tags: [PropertyTag] =
+            switch query {
+            case .properties(let names): names.map(PropertyTag.init)
+            case .allProperties(let include):
+                (LiveProperties.allPropertyNames(isDirectory: false) + include).map(PropertyTag.init)
+            case .propertyNames: []
+            }
         for resource in resources {
-            write(resource, query: query, live: live, href: call.target.href(resource.path, isDirectory: resource.entry.isDirectory), to: &writer)
+            writer.beginResponse(
+                hrefBase: call.target.hrefBase, path: resource.path, isDirectory: resource.entry.isDirectory)
+            write(resource, query: query, tags: tags, live: live, to: &writer)
+            writer.endResponse()
         }
         return Self.multistatus(writer.finish())
     }
@@ -67,9 +77,7 @@ extension DAVController {
         switch query {
         case .properties(let names):
             wanted = Set(names)
-            let live = LiveProperties(instanceID: "", owner: "", hrefBase: "")
-            let probe = DAVResource(path: path, entry: listing.entry, summary: listing.summary)
-            wantsDead = names.contains { live.value($0, of: probe) == nil && !LiveProperties.indexedNames.contains($0) }
+            wantsDead = names.contains { !LiveProperties.knownNames.contains($0) }
         case .allProperties, .propertyNames:
             wantsDead = true
         }
@@ -96,33 +104,60 @@ extension DAVController {
         return resources
     }
 
+    /// One resource's properties: those found in a 200 propstat, then the missing ones in a 404 propstat.
     func write(
-        _ resource: DAVResource, query: PropfindRequest, live: LiveProperties, href: String,
+        _ resource: DAVResource, query: PropfindRequest, tags: [PropertyTag], live: LiveProperties,
         to writer: inout MultistatusWriter
     ) {
-        var found: [(XMLName, String)] = []
-        var missing: [XMLName] = []
+        let start = writer.mark
+        writer.beginPropstat()
+        var found = 0
+        var missing: [PropertyTag] = []
         switch query {
-        case .properties(let names):
-            found.reserveCapacity(names.count)
-            for name in names {
-                if let value = live.value(name, of: resource) {
-                    found.append((name, value))
-                } else if let dead = resource.deadProperties.first(where: { $0.name == name }) {
-                    found.append((name, dead.valueXML))
+        case .properties:
+            for tag in tags {
+                if writer.property(tag, value: { live.write(tag.name, of: resource, to: &$0) }) {
+                    found += 1
+                } else if let dead = resource.deadProperties.first(where: { $0.name == tag.name }) {
+                    _ = writer.property(tag) { buffer in
+                        buffer.writeString(dead.valueXML)
+                        return true
+                    }
+                    found += 1
                 } else {
-                    missing.append(name)
+                    missing.append(tag)
                 }
             }
-        case .allProperties(let include):
-            for name in LiveProperties.allPropertyNames(isDirectory: resource.entry.isDirectory) + include {
-                if let value = live.value(name, of: resource) { found.append((name, value)) }
+        case .allProperties:
+            for tag in tags where writer.property(tag, value: { live.write(tag.name, of: resource, to: &$0) }) {
+                found += 1
             }
-            found += resource.deadProperties.map { ($0.name, $0.valueXML) }
+            for dead in resource.deadProperties {
+                _ = writer.property(PropertyTag(dead.name)) { buffer in
+                    buffer.writeString(dead.valueXML)
+                    return true
+                }
+                found += 1
+            }
         case .propertyNames:
-            found = LiveProperties.allPropertyNames(isDirectory: resource.entry.isDirectory).map { ($0, "") }
-            found += resource.deadProperties.map { ($0.name, "") }
+            for name in LiveProperties.allPropertyNames(isDirectory: resource.entry.isDirectory) {
+                writer.emptyProperty(PropertyTag(name))
+                found += 1
+            }
+            for dead in resource.deadProperties {
+                writer.emptyProperty(PropertyTag(dead.name))
+                found += 1
+            }
         }
-        writer.response(href: href, found: found, missing: missing)
+        if found > 0 {
+            writer.endPropstat(status: "200 OK")
+        } else {
+            writer.rollBack(to: start)
+        }
+        if !missing.isEmpty {
+            writer.beginPropstat()
+            for tag in missing { writer.emptyProperty(tag) }
+            writer.endPropstat(status: "404 Not Found")
+        }
     }
 }

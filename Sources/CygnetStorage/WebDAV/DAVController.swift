@@ -132,12 +132,11 @@ struct DAVController: Sendable {
         return Response(status: error.code.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    static func multistatus(_ body: String) -> Response {
+    static func multistatus(_ body: ByteBuffer) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/xml; charset=utf-8"
         return Response(
-            status: .init(code: 207, reasonPhrase: "Multi-Status"), headers: headers,
-            body: .init(byteBuffer: ByteBuffer(string: body)))
+            status: .init(code: 207, reasonPhrase: "Multi-Status"), headers: headers, body: .init(byteBuffer: body))
     }
 
     static func empty(_ status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {

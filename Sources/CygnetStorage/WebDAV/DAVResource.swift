@@ -1,3 +1,5 @@
+import NIOCore
+
 /// One file or folder as a PROPFIND reports it: what `stat` says, the walk below a folder, the index's record and
 /// the dead properties and locks that apply.
 struct DAVResource {
@@ -20,6 +22,8 @@ struct LiveProperties {
     let hrefBase: String
     /// The user's free bytes for `quota-available-bytes` (-3: no limit), when the request asks for it.
     var quotaAvailable: Int64 = -3
+    /// Files in one folder mostly share a few modification times: each is formatted once per listing.
+    let dates = HTTPDate.Cache()
 
     /// What `allprop` returns besides the dead properties (RFC 4918 §9.1: the DAV live properties).
     static func allPropertyNames(isDirectory: Bool) -> [XMLName] {
@@ -31,55 +35,98 @@ struct LiveProperties {
     /// Names the ownCloud client and our own answers use, so a PROPFIND knows when it needs the index.
     static let indexedNames: Set<XMLName> = [.owncloud("id"), .owncloud("fileid"), .owncloud("checksums")]
 
+    static let supportedLocks: StaticString = """
+        <d:lockentry><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry>\
+        <d:lockentry><d:lockscope><d:shared/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry>
+        """
+
+    /// Every property computed here; anything else is looked up among the dead properties.
+    static let knownNames: Set<XMLName> = [
+        .dav("resourcetype"), .dav("getlastmodified"), .dav("creationdate"), .dav("getetag"),
+        .dav("getcontentlength"), .dav("getcontenttype"), .dav("displayname"), .dav("supportedlock"),
+        .dav("lockdiscovery"), .dav("quota-used-bytes"), .dav("quota-available-bytes"), .owncloud("id"),
+        .owncloud("fileid"), .owncloud("permissions"), .owncloud("size"), .owncloud("checksums"),
+        .owncloud("share-types"), .owncloud("data-fingerprint"), .owncloud("owner-id"),
+        .owncloud("owner-display-name"), .nextcloud("has-preview"), .nextcloud("mount-type"),
+    ]
+
     /// The value's XML, or nil when the property does not exist on this resource.
     func value(_ name: XMLName, of resource: DAVResource) -> String? {
+        var buffer = ByteBufferAllocator().buffer(capacity: 64)
+        guard write(name, of: resource, to: &buffer) else { return nil }
+        return String(buffer: buffer)
+    }
+
+    /// Writes the value's XML; false when the property does not exist on this resource.
+    func write(_ name: XMLName, of resource: DAVResource, to buffer: inout ByteBuffer) -> Bool {
         let entry = resource.entry
         switch name.namespace {
-        case XMLNamespaces.dav: return davValue(name.local, of: resource)
+        case XMLNamespaces.dav: return writeDAV(name.local, of: resource, to: &buffer)
         case XMLNamespaces.owncloud:
             switch name.local {
-            case "id": return resource.record.map { Self.ocID($0.id, instanceID: instanceID) }
-            case "fileid": return resource.record.map { String($0.id) }
-            case "permissions": return entry.isDirectory ? "RGDNVCK" : "RGDNVW"
-            case "size": return String(resource.summary?.totalSize ?? entry.size)
+            case "id":
+                guard let record = resource.record else { return false }
+                Self.writeOCID(record.id, instanceID: instanceID, to: &buffer)
+            case "fileid":
+                guard let record = resource.record else { return false }
+                buffer.writeString(String(record.id))
+            case "permissions": buffer.writeStaticString(entry.isDirectory ? "RGDNVCK" : "RGDNVW")
+            case "size": buffer.writeString(String(resource.summary?.totalSize ?? entry.size))
             case "checksums":
                 guard !entry.isDirectory, let sums = resource.record?.checksums, sums.isValid(for: entry) else {
-                    return nil
+                    return false
                 }
-                return "<oc:checksum>" + sums.listing + "</oc:checksum>"
-            case "share-types", "data-fingerprint": return ""
-            case "owner-id", "owner-display-name": return XMLEscaping.text(owner)
-            default: return nil
+                buffer.writeStaticString("<oc:checksum>")
+                buffer.writeString(sums.listing)
+                buffer.writeStaticString("</oc:checksum>")
+            case "share-types", "data-fingerprint": break
+            case "owner-id", "owner-display-name": XMLEscaping.write(text: owner, to: &buffer)
+            default: return false
             }
+            return true
         case XMLNamespaces.nextcloud:
             switch name.local {
-            case "has-preview": return "false"
-            case "mount-type": return ""
-            default: return nil
+            case "has-preview": buffer.writeStaticString("false")
+            case "mount-type": break
+            default: return false
             }
-        default: return nil
+            return true
+        default: return false
         }
     }
 
-    private func davValue(_ local: String, of resource: DAVResource) -> String? {
+    private func writeDAV(_ local: String, of resource: DAVResource, to buffer: inout ByteBuffer) -> Bool {
         let entry = resource.entry
         switch local {
-        case "resourcetype": return entry.isDirectory ? "<d:collection/>" : ""
-        case "getlastmodified": return HTTPDate.format(seconds: entry.modifiedSeconds)
-        case "creationdate": return HTTPDate.iso8601(seconds: entry.modifiedSeconds)
-        case "getetag": return XMLEscaping.text(resource.etag)
-        case "getcontentlength": return entry.isDirectory ? nil : String(entry.size)
-        case "getcontenttype": return entry.isDirectory ? "httpd/unix-directory" : ContentTypes.type(of: entry.name)
-        case "displayname": return XMLEscaping.text(resource.path.isRoot ? owner : entry.name)
+        case "resourcetype": if entry.isDirectory { buffer.writeStaticString("<d:collection/>") }
+        case "getlastmodified": dates.write(seconds: entry.modifiedSeconds, to: &buffer)
+        case "creationdate": buffer.writeString(HTTPDate.iso8601(seconds: entry.modifiedSeconds))
+        case "getetag":
+            buffer.writeInteger(UInt8(ascii: "\""))
+            if let summary = resource.summary {
+                buffer.writeString(summary.etag)
+            } else {
+                entry.writeFileETag(to: &buffer)
+            }
+            buffer.writeInteger(UInt8(ascii: "\""))
+        case "getcontentlength":
+            guard !entry.isDirectory else { return false }
+            buffer.writeString(String(entry.size))
+        case "getcontenttype":
+            buffer.writeString(entry.isDirectory ? "httpd/unix-directory" : ContentTypes.type(of: entry.name))
+        case "displayname": XMLEscaping.write(text: resource.path.isRoot ? owner : entry.name, to: &buffer)
         case "supportedlock":
-            return "<d:lockentry><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype>"
-                + "</d:lockentry><d:lockentry><d:lockscope><d:shared/></d:lockscope><d:locktype><d:write/>"
-                + "</d:locktype></d:lockentry>"
-        case "lockdiscovery": return resource.locks.map(activeLockXML).joined()
-        case "quota-used-bytes": return entry.isDirectory ? String(resource.summary?.totalSize ?? 0) : nil
-        case "quota-available-bytes": return entry.isDirectory ? String(quotaAvailable) : nil
-        default: return nil
+            buffer.writeStaticString(Self.supportedLocks)
+        case "lockdiscovery": for lock in resource.locks { buffer.writeString(activeLockXML(lock)) }
+        case "quota-used-bytes":
+            guard entry.isDirectory else { return false }
+            buffer.writeString(String(resource.summary?.totalSize ?? 0))
+        case "quota-available-bytes":
+            guard entry.isDirectory else { return false }
+            buffer.writeString(String(quotaAvailable))
+        default: return false
         }
+        return true
     }
 
     func activeLockXML(_ lock: ActiveLock) -> String {
@@ -96,6 +143,13 @@ struct LiveProperties {
     static func ocID(_ id: Int64, instanceID: String) -> String {
         let digits = String(id)
         return String(repeating: "0", count: max(0, 8 - digits.count)) + digits + instanceID
+    }
+
+    static func writeOCID(_ id: Int64, instanceID: String, to buffer: inout ByteBuffer) {
+        let digits = String(id)
+        for _ in digits.utf8.count..<max(8, digits.utf8.count) { buffer.writeInteger(UInt8(ascii: "0")) }
+        buffer.writeString(digits)
+        buffer.writeString(instanceID)
     }
 }
 

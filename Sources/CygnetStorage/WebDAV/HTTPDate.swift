@@ -1,4 +1,5 @@
 import Glibc
+import NIOCore
 
 /// RFC 1123 dates (`Tue, 01 Dec 2026 10:00:00 GMT`) for `getlastmodified` and `Last-Modified`, written by hand:
 /// a listing formats one per file, and Foundation's formatters cost more than the rest of the entry.
@@ -13,6 +14,55 @@ enum HTTPDate {
         return days[Int(parts.tm_wday)] + ", " + twoDigits(parts.tm_mday) + " " + months[Int(parts.tm_mon)] + " "
             + String(parts.tm_year + 1900) + " " + twoDigits(parts.tm_hour) + ":" + twoDigits(parts.tm_min) + ":"
             + twoDigits(parts.tm_sec) + " GMT"
+    }
+
+    private static let dayBytes = days.map { Array($0.utf8) }
+    private static let monthBytes = months.map { Array($0.utf8) }
+
+    /// The same, written into a buffer without intermediate strings (one per file in a listing).
+    static func write(seconds: Int64, to buffer: inout ByteBuffer) {
+        var time = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        func digits(_ value: Int32, _ count: Int) {
+            var divisor: Int32 = 1
+            for _ in 1..<count { divisor *= 10 }
+            var rest = value
+            while divisor > 0 {
+                buffer.writeInteger(UInt8(ascii: "0") + UInt8(rest / divisor))
+                rest %= divisor
+                divisor /= 10
+            }
+        }
+        buffer.writeBytes(dayBytes[Int(parts.tm_wday)])
+        buffer.writeStaticString(", ")
+        digits(parts.tm_mday, 2)
+        buffer.writeInteger(UInt8(ascii: " "))
+        buffer.writeBytes(monthBytes[Int(parts.tm_mon)])
+        buffer.writeInteger(UInt8(ascii: " "))
+        digits(parts.tm_year + 1900, 4)
+        buffer.writeInteger(UInt8(ascii: " "))
+        digits(parts.tm_hour, 2)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        digits(parts.tm_min, 2)
+        buffer.writeInteger(UInt8(ascii: ":"))
+        digits(parts.tm_sec, 2)
+        buffer.writeStaticString(" GMT")
+    }
+
+    /// Remembers the last date written, for one listing (not shared between requests).
+    final class Cache {
+        private var seconds: Int64 = .min
+        private var bytes: ByteBuffer = ByteBuffer()
+
+        func write(seconds: Int64, to buffer: inout ByteBuffer) {
+            if seconds != self.seconds {
+                bytes.clear()
+                HTTPDate.write(seconds: seconds, to: &bytes)
+                self.seconds = seconds
+            }
+            buffer.writeImmutableBuffer(bytes)
+        }
     }
 
     /// ISO 8601 in UTC, for `creationdate`.

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 #if canImport(FoundationXML)
     import FoundationXML
@@ -116,6 +117,25 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
 }
 
 enum XMLEscaping {
+    /// Writes text with `<`, `>` and `&` escaped (and `"` when `attribute`), byte by byte into a buffer.
+    static func write(text value: String, to buffer: inout ByteBuffer) {
+        var utf8 = value.utf8
+        let needsEscaping = utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") }
+        guard needsEscaping else {
+            buffer.writeString(value)
+            return
+        }
+        utf8 = value.utf8
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "<"): buffer.writeStaticString("&lt;")
+            case UInt8(ascii: ">"): buffer.writeStaticString("&gt;")
+            case UInt8(ascii: "&"): buffer.writeStaticString("&amp;")
+            default: buffer.writeInteger(byte)
+            }
+        }
+    }
+
     static func text(_ value: String) -> String {
         guard value.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") })
         else { return value }
