@@ -7,9 +7,10 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-/// CygnetSoftware sees glibc's `struct stat` through several C modules (libfuse, libcurl, Foundation's own), and
-/// member-import checking then demands whichever of them Swift picked as the owner (CDispatch, CoreFoundation…).
-let softwareSwiftSettings: [SwiftSetting] = [
+/// CygnetSoftware and CygnetStorage see glibc's structs (`stat`, `timespec`) through several C modules (libfuse,
+/// libcurl, Foundation's own, SwiftNIO's CNIOLinux), and member-import checking then demands whichever of them Swift
+/// picked as the owner (CDispatch, CoreFoundation, CNIOLinux…), which is not a module a target can import.
+let systemCallSwiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
@@ -80,7 +81,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            swiftSettings: softwareSwiftSettings
+            swiftSettings: systemCallSwiftSettings
         ),
         .target(
             name: "CygnetRuntime",
@@ -167,7 +168,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: systemCallSwiftSettings
         ),
         .target(
             name: "CygnetCLI",
