@@ -1,5 +1,6 @@
 import CygnetAuth
 import Foundation
+import CygnetRuntime
 import Testing
 
 @Suite("PKCE, throttling, passwords, validation")

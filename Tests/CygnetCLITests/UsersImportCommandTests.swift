@@ -1,5 +1,6 @@
 import ArgumentParser
 import CygnetAuth
+import CygnetRuntime
 import Foundation
 import Testing
 

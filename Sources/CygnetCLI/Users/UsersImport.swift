@@ -1,5 +1,6 @@
 public import ArgumentParser
 import CygnetAuth
+import CygnetRuntime
 import Foundation
 
 /// `cygnet users import`: creates a whole class from a CSV roster, all accounts or none.

@@ -1,6 +1,5 @@
 import Crypto
 import CryptoExtras
-import CygnetRuntime
 import Foundation
 public import NIOPosix
 
