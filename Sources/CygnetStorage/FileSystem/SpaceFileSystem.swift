@@ -161,13 +161,18 @@ public struct SpaceFileSystem: Sendable {
         }
     }
 
-    /// Copies a file or a whole folder to a destination that does not exist yet.
-    public func copy(_ source: SpacePath, to destination: SpacePath, recursive: Bool) throws(StorageError) {
+    /// Copies a file or a whole folder to a destination that does not exist yet, in this space or in `space` (a
+    /// clone of a project shared by someone else); the copy belongs to the destination space's owner.
+    public func copy(
+        _ source: SpacePath, to destination: SpacePath, in space: SpaceFileSystem? = nil, recursive: Bool
+    ) throws(StorageError) {
+        let target = space ?? self
         let from = try parentFolder(of: source)
-        let to = try parentFolder(of: destination)
-        try copy(source.name, in: from, to: destination.name, in: to, recursive: recursive)
+        let to = try target.parentFolder(of: destination)
+        try target.copy(source.name, in: from, to: destination.name, in: to, recursive: recursive)
     }
 
+    /// Copies into this space (owner, staging) from a folder that may be in another.
     private func copy(
         _ name: String, in sourceParent: FileDescriptor, to target: String, in targetParent: FileDescriptor,
         recursive: Bool

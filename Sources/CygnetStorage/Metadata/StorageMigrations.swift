@@ -46,6 +46,18 @@ enum StorageMigrations {
         Migration(
             version: 2, name: "quotas per user",
             statements: ["CREATE TABLE storage_quotas (user_name TEXT PRIMARY KEY, bytes BIGINT)"]),
+        Migration(
+            version: 3, name: "shares with users, groups and links",
+            statements: [
+                """
+                CREATE TABLE storage_shares (id TEXT PRIMARY KEY, owner TEXT NOT NULL, path TEXT NOT NULL,
+                  is_directory BOOLEAN NOT NULL, share_type BIGINT NOT NULL, share_with TEXT,
+                  permissions BIGINT NOT NULL, token TEXT UNIQUE, password_hash TEXT, expires_at BIGINT,
+                  label TEXT NOT NULL, created_at BIGINT NOT NULL)
+                """,
+                "CREATE INDEX IF NOT EXISTS storage_shares_owner ON storage_shares (owner, path)",
+                "CREATE INDEX IF NOT EXISTS storage_shares_recipient ON storage_shares (share_type, share_with)",
+            ]),
     ]
 }
 

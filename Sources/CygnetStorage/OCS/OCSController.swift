@@ -52,7 +52,7 @@ struct OCSController: Sendable {
         do {
             name = try await authenticator.user(for: request.headers)
         } catch let error as StorageError {
-            return DAVController.errorResponse(error, method: request.method)
+            return Self.failure(error, version: version, request: request)
         }
         let space = try await spaces.space(for: name)
         let status = try await quota.status(user: name, space: space)
@@ -68,26 +68,46 @@ struct OCSController: Sendable {
         return Self.envelope(data, version: version, request: request)
     }
 
-    static func envelope(_ data: [String: Any], version: String, request: Request) -> Response {
+    static func envelope(_ data: Any, version: String, request: Request) -> Response {
         let meta: [String: Any] = [
             "status": "ok", "statuscode": version == "v1" ? 100 : 200, "message": "OK", "totalitems": "",
             "itemsperpage": "",
         ]
-        let document: [String: Any] = ["ocs": ["meta": meta, "data": data]]
+        return document(["ocs": ["meta": meta, "data": data]], status: .ok, request: request)
+    }
+
+    /// An OCS error: v1 answers HTTP 200 with the code in `meta`, v2 answers with the HTTP status itself.
+    static func failure(_ error: StorageError, version: String, request: Request) -> Response {
+        let code = Int(error.code.status.code)
+        let meta: [String: Any] = [
+            "status": "failure", "statuscode": code, "message": error.message, "totalitems": "", "itemsperpage": "",
+        ]
+        let status: HTTPResponse.Status = version == "v1" && error.code != .unauthorized ? .ok : error.code.status
+        var response = document(["ocs": ["meta": meta, "data": [String: Any]()]], status: status, request: request)
+        if error.code == .unauthorized {
+            response.headers[.wwwAuthenticate] = "Basic realm=\"Cygnet\", charset=\"UTF-8\""
+        }
+        return response
+    }
+
+    static func document(_ document: [String: Any], status: HTTPResponse.Status, request: Request) -> Response {
         if request.uri.queryParameters.get("format") == "json"
             || request.headers[.accept]?.contains("application/json") == true
         {
-            return json(document)
+            var response = json(document)
+            response.status = status
+            return response
         }
         var xml = "<?xml version=\"1.0\"?>\n"
         appendXML(document, to: &xml)
         var headers = HTTPFields()
         headers[.contentType] = "text/xml; charset=UTF-8"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
     }
 
     static func appendXML(_ value: Any, to xml: inout String) {
         switch value {
+        case is NSNull: break
         case let object as [String: Any]:
             for key in object.keys.sorted() {
                 xml += "<\(key)>"
@@ -105,7 +125,7 @@ struct OCSController: Sendable {
         }
     }
 
-    static func json(_ object: [String: Any]) -> Response {
+    static func json(_ object: Any) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"

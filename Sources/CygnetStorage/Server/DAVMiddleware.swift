@@ -13,7 +13,9 @@ struct DAVMiddleware: RouterMiddleware {
         next: (Request, StorageRequestContext) async throws -> Response
     ) async throws -> Response {
         let rawPath = Substring(request.uri.path)
-        guard rawPath.hasPrefix("/remote.php/") else { return try await next(request, context) }
+        guard rawPath.hasPrefix("/remote.php/") || rawPath.hasPrefix("/public.php/") else {
+            return try await next(request, context)
+        }
         do {
             if rawPath.hasPrefix(DAVController.uploadsRoot) {
                 let user = try await authenticator.user(for: request.headers)
@@ -23,8 +25,13 @@ struct DAVMiddleware: RouterMiddleware {
                 throw StorageError(.notFound, "There is nothing at \(rawPath)")
             }
             if request.method == .options && request.headers[.authorization] == nil { return controller.options() }
-            let user = try await authenticator.user(for: request.headers)
-            return try await controller.handle(request, target: target, user: user)
+            let identity: StorageIdentity
+            if case .publicLink(let token) = target.tree {
+                identity = try await authenticator.linkIdentity(token: token, headers: request.headers)
+            } else {
+                identity = try await authenticator.identity(for: request.headers)
+            }
+            return try await controller.handle(request, target: target, identity: identity)
         } catch let error as StorageError {
             return DAVController.errorResponse(error, method: request.method)
         }

@@ -8,8 +8,8 @@ public import ServiceLifecycle
 /// Assembles cygnet-storage: WebDAV over each user's space, the OCS endpoints sync clients call first, and health.
 public enum StorageServer {
     public static func router(
-        settings: StorageSettings, store: SQLStore, authenticator: StorageAuthenticator, instanceID: String,
-        observability: Observability, logger: Logger
+        settings: StorageSettings, publicURL: String, store: SQLStore, authenticator: StorageAuthenticator,
+        instanceID: String, observability: Observability, logger: Logger
     ) -> Router<StorageRequestContext> {
         let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
         let router = Router(context: StorageRequestContext.self)
@@ -18,9 +18,14 @@ public enum StorageServer {
         let quota = QuotaTracker(store: store, defaultLimit: settings.defaultQuota)
         let controller = DAVController(
             spaces: spaces, index: FileIndex(store: store), properties: PropertyStore(store: store),
-            locks: LockManager(), quota: quota, instanceID: instanceID, limits: settings.limits, logger: logger)
+            locks: LockManager(), quota: quota, shareStore: ShareStore(store: store), instanceID: instanceID,
+            limits: settings.limits, logger: logger)
         router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
         OCSController(authenticator: authenticator, spaces: spaces, quota: quota).addRoutes(to: router)
+        ShareController(
+            authenticator: authenticator, spaces: spaces, shares: ShareStore(store: store), index: FileIndex(store: store),
+            instanceID: instanceID, publicURL: publicURL
+        ).addRoutes(to: router)
         observability.addRoutes(to: router.group("storage")) {
             _ = try await store.read { db in try await db.raw("SELECT 1").all() }
         }
@@ -44,10 +49,11 @@ public enum StorageServer {
                 : TokenVerifier(
                     issuer: settings.authIssuer, audience: settings.tokenAudience, jwksURL: settings.authJWKSURL,
                     logger: logger)
-            let authenticator = StorageAuthenticator(appPasswords: AppPasswordStore(store: store), tokens: verifier)
+            let authenticator = StorageAuthenticator(
+                appPasswords: AppPasswordStore(store: store), tokens: verifier, shares: ShareStore(store: store))
             let app = Application(
                 router: router(
-                    settings: settings, store: store, authenticator: authenticator, instanceID: instanceID,
+                    settings: settings, publicURL: appliance.publicURL, store: store, authenticator: authenticator, instanceID: instanceID,
                     observability: observability, logger: logger),
                 configuration: .init(
                     address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),

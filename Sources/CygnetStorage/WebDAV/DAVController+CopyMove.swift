@@ -8,7 +8,15 @@ extension DAVController {
         guard let header = call.request.headers[.destination] else {
             throw StorageError(.badRequest, "A \(verb) needs a Destination header")
         }
-        let destination = try DAVTarget.destination(header, user: call.user).path
+        let target = try await locate(DAVTarget.destination(header), identity: call.identity)
+        guard target.owner == call.owner else {
+            guard !move else {
+                throw StorageError(
+                    .forbidden, "Moving between different people's files is not possible; copy, then delete")
+            }
+            return try await copyAcross(call, to: target)
+        }
+        let destination = target.path
         let source = call.path
         guard !source.isRoot else { throw StorageError(.forbidden, "The root of your space cannot be \(move ? "moved" : "copied")") }
         guard !destination.isRoot else {
@@ -30,6 +38,7 @@ extension DAVController {
         if existing != nil && !overwrite {
             throw StorageError(.preconditionFailed, "\(destination) exists and Overwrite is F")
         }
+        try target.require(existing == nil ? .create : [.update, .delete], "add or replace files")
         try await checkLocks(call, paths: move ? [source, destination] : [destination], membership: true)
         let modified = try Self.clientModifiedTime(call.request)
         var reservation: QuotaTracker.Reservation?
@@ -41,7 +50,7 @@ extension DAVController {
                 }
                 return (try size(source, sourceEntry), try size(destination, existing))
             }
-            reservation = try await quota.reserve(user: call.user, space: space, bytes: size, replacing: replaced)
+            reservation = try await quota.reserve(user: call.owner, space: space, bytes: size, replacing: replaced)
         }
         do {
             try await blocking { () throws in
@@ -58,17 +67,18 @@ extension DAVController {
             throw error
         }
         if let reservation { await quota.release(reservation) }
-        await quota.invalidate(user: call.user)
+        await quota.invalidate(user: call.owner)
         if move {
-            try await index.moved(space: call.user, from: source, to: destination)
-            await locks.release(space: call.user, path: source)
+            try await index.moved(space: call.owner, from: source, to: destination)
+            try await shareStore.moved(owner: call.owner, from: source, to: destination)
+            await locks.release(space: call.owner, path: source)
         } else {
-            try await index.copied(space: call.user, from: source, to: destination)
+            try await index.copied(space: call.owner, from: source, to: destination)
         }
-        await locks.release(space: call.user, path: destination)
+        await locks.release(space: call.owner, path: destination)
         var headers = HTTPFields()
         if let entry = try await blocking({ try space.entry(destination) }) {
-            let id = try await index.record(space: call.user, path: destination, entry: entry).id
+            let id = try await index.record(space: call.owner, path: destination, entry: entry).id
             headers = uploadHeaders(entry: entry, id: id, modifiedAccepted: modified != nil)
             if entry.isDirectory { headers[.eTag] = nil }
         }

@@ -7,13 +7,14 @@ extension DAVController {
     func lock(_ call: Call) async throws -> Response {
         let body = try await smallBody(call, limit: limits.xmlBody)
         let timeout = Self.lockTimeout(call.request.headers[.timeout])
-        let live = LiveProperties(instanceID: instanceID, owner: call.user, hrefBase: call.target.hrefBase)
+        let live = LiveProperties(
+            instanceID: instanceID, owner: call.owner, hrefBase: call.location.hrefBase, location: call.location)
         guard let request = try LockRequest(body: body) else {
             let tokens = try call.request.headers[.davIf].map { try IfHeader(parsing: $0).submittedTokens } ?? []
             guard !tokens.isEmpty else {
                 throw StorageError(.badRequest, "A LOCK without a body refreshes a lock: send its token in an If header")
             }
-            guard let lock = await locks.refresh(space: call.user, path: call.path, tokens: tokens, timeout: timeout) else {
+            guard let lock = await locks.refresh(space: call.owner, path: call.path, tokens: tokens, timeout: timeout) else {
                 throw StorageError(.preconditionFailed, "No lock with that token covers this resource", precondition: "lock-token-matches-request-uri")
             }
             return Self.lockResponse(lock, live: live, status: .ok)
@@ -27,7 +28,7 @@ extension DAVController {
         if try await blocking({ try space.entry(path) }) == nil {
             // Locking an unmapped URL creates an empty file (RFC 4918 §9.10.4).
             guard !path.isRoot else { throw StorageError(.forbidden, "The root of your space cannot be locked") }
-            try await locks.checkUnlocked(space: call.user, paths: [path], membership: true, tokens: [])
+            try await locks.checkUnlocked(space: call.owner, paths: [path], membership: true, tokens: [])
             let entry = try await blocking { () throws -> FileEntry in
                 let upload = try space.beginUpload()
                 do throws(StorageError) {
@@ -38,11 +39,11 @@ extension DAVController {
                 }
             }
             _ = try await index.recordContent(
-                space: call.user, path: path, entry: entry, checksums: UploadHasher(extra: nil).checksums())
+                space: call.owner, path: path, entry: entry, checksums: UploadHasher(extra: nil).checksums())
             created = true
         }
         let lock = try await locks.lock(
-            space: call.user, path: path, infinite: depth == nil, exclusive: request.exclusive,
+            space: call.owner, path: path, infinite: depth == nil, exclusive: request.exclusive,
             ownerXML: request.ownerXML, timeout: timeout)
         var response = Self.lockResponse(lock, live: live, status: created ? .created : .ok)
         response.headers[.lockToken] = "<" + lock.token + ">"
@@ -54,7 +55,7 @@ extension DAVController {
             throw StorageError(.badRequest, "UNLOCK needs a Lock-Token header")
         }
         let token = header.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
-        guard await locks.unlock(space: call.user, path: call.path, token: token) else {
+        guard await locks.unlock(space: call.owner, path: call.path, token: token) else {
             throw StorageError(.conflict, "No lock with that token covers this resource", precondition: "lock-token-matches-request-uri")
         }
         return Self.empty(.noContent)
@@ -66,10 +67,15 @@ extension DAVController {
         var tokens: Set<String> = []
         if let text = call.request.headers[.davIf] {
             let header = try IfHeader(parsing: text)
-            let spaceLocks = await locks.within(space: call.user, path: .root)
+            let spaceLocks = await locks.within(space: call.owner, path: .root)
             var states: [String?: (etag: String?, tokens: Set<String>)] = [:]
             for tag in Set(header.lists.map(\.resourceTag)) {
-                let path = tag.flatMap { try? DAVTarget.destination($0, user: call.user).path } ?? (tag == nil ? call.path : nil)
+                var path: SpacePath? = call.path
+                if let tag {
+                    // Only a tag naming a place in the same space can match this space's locks and ETags.
+                    let tagged = try? await locate(DAVTarget.destination(tag), identity: call.identity)
+                    path = tagged?.owner == call.owner ? tagged?.path : nil
+                }
                 guard let path else {
                     states[tag] = (nil, [])
                     continue
@@ -87,7 +93,7 @@ extension DAVController {
             }
             tokens = header.submittedTokens
         }
-        try await locks.checkUnlocked(space: call.user, paths: paths, membership: membership, tokens: tokens)
+        try await locks.checkUnlocked(space: call.owner, paths: paths, membership: membership, tokens: tokens)
     }
 
     static func lockTimeout(_ header: String?) -> Int {

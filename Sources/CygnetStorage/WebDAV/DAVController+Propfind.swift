@@ -22,9 +22,10 @@ extension DAVController {
         let path = call.path
         let listing = try await blocking { try Self.readListing(space, path: path, depth: depth) }
         let resources = try await resources(for: listing, call: call, query: query)
-        var live = LiveProperties(instanceID: instanceID, owner: call.user, hrefBase: call.target.hrefBase)
+        var live = LiveProperties(
+            instanceID: instanceID, owner: call.owner, hrefBase: call.location.hrefBase, location: call.location)
         if case .properties(let names) = query, names.contains(.dav("quota-available-bytes")) {
-            live.quotaAvailable = try await quota.status(user: call.user, space: space).available
+            live.quotaAvailable = try await quota.status(user: call.owner, space: space).available
         }
         var writer = MultistatusWriter(capacity: 512 + resources.count * 640)
         let tags: [PropertyTag] =
@@ -36,7 +37,8 @@ extension DAVController {
             }
         for resource in resources {
             writer.beginResponse(
-                hrefBase: call.target.hrefBase, path: resource.path, isDirectory: resource.entry.isDirectory)
+                hrefBase: call.location.hrefBase, path: call.location.visible(resource.path),
+                isDirectory: resource.entry.isDirectory)
             write(resource, query: query, tags: tags, live: live, to: &writer)
             writer.endResponse()
         }
@@ -70,7 +72,7 @@ extension DAVController {
 
     /// Joins what the disk said with the index, dead properties and locks, each fetched once for the whole listing.
     func resources(for listing: Listing, call: Call, query: PropfindRequest) async throws -> [DAVResource] {
-        let space = call.user
+        let space = call.owner
         let path = call.path
         var wanted: Set<XMLName> = []
         var wantsDead = false

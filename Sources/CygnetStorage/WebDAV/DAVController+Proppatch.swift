@@ -18,7 +18,7 @@ extension DAVController {
                 && !(change.name == .dav("lastmodified") || change.name == .dav("getlastmodified"))
         }
         var writer = MultistatusWriter()
-        let href = call.target.href(path, isDirectory: entry.isDirectory)
+        let href = call.location.href(path, isDirectory: entry.isDirectory)
         if !refused.isEmpty {
             // All or nothing: one protected property fails the whole request, the rest are "failed dependency".
             let failed = update.changes.map { change in
@@ -43,7 +43,7 @@ extension DAVController {
                 remove.append(name)
             }
         }
-        try await properties.apply(space: call.user, path: path, set: set, remove: remove)
+        try await properties.apply(space: call.owner, path: path, set: set, remove: remove)
         if let modified { try await blocking { try space.setModified(path, to: modified) } }
         writer.response(href: href, found: update.changes.map { ($0.name, "") }, missing: [])
         return Self.multistatus(writer.finish())

@@ -24,7 +24,7 @@ extension DAVController {
         headers[.lastModified] = HTTPDate.format(seconds: entry.modifiedSeconds)
         headers[.contentType] = ContentTypes.type(of: entry.name)
         headers[.acceptRanges] = "bytes"
-        let record = try await index.record(space: call.user, path: path, entry: entry)
+        let record = try await index.record(space: call.owner, path: path, entry: entry)
         headers[.ocFileID] = LiveProperties.ocID(record.id, instanceID: instanceID)
         if let sums = record.checksums, sums.isValid(for: entry), let header = sums.header {
             headers[.ocChecksum] = header

@@ -46,7 +46,7 @@ extension DAVController {
                     request, area: area, space: space, user: user, folder: folderName, transfer: segments[1],
                     chunk: segments[2])
             case (3, "MOVE") where segments[2] == ".file":
-                return try await assemble(request, area: area, space: space, user: user, folder: folderName, transfer: segments[1])
+                return try await assemble(request, area: area, user: user, folder: folderName, transfer: segments[1])
             default:
                 throw StorageError(.notAllowed, "\(method) is not possible here")
             }
@@ -84,28 +84,30 @@ extension DAVController {
     }
 
     func assemble(
-        _ request: Request, area: ChunkedUploadArea, space: SpaceFileSystem, user: String, folder: String,
-        transfer: String
+        _ request: Request, area: ChunkedUploadArea, user: String, folder: String, transfer: String
     ) async throws -> Response {
         guard let header = request.headers[.destination] else {
             throw StorageError(.badRequest, "Moving an upload needs a Destination header")
         }
-        let target = try DAVTarget.destination(header, user: user)
-        let path = target.path
+        let identity = StorageIdentity(name: user, groups: [], link: nil)
+        let location = try await locate(DAVTarget.destination(header), identity: identity)
+        let space = location.space
+        let path = location.path
         guard !path.isRoot else { throw StorageError(.forbidden, "Nothing can replace the root of your space") }
         let existing = try await blocking { () throws -> FileEntry? in
             _ = try space.parentFolder(of: path)
             return try space.entry(path)
         }
         if existing?.isDirectory == true { throw StorageError(.conflict, "\(path) is a folder") }
-        let call = Call(request: request, user: user, target: target, space: space)
+        let call = Call(request: request, identity: identity, location: location)
+        try location.require(existing == nil ? .create : .update, existing == nil ? "add files" : "change files")
         try checkWritePreconditions(call, existing: existing)
         try await checkLocks(call, paths: [path], membership: true)
         let expected = try ExpectedChecksum(header: request.headers[.ocChecksum])
         let declared = request.headers[.ocTotalLength].flatMap(Int64.init)
         let modified = try Self.clientModifiedTime(request)
         let total = try await blocking { try area.chunks(user: folder, transfer: transfer).reduce(0) { $0 + $1.size } }
-        let reservation = try await quota.reserve(user: user, space: space, bytes: total, replacing: existing?.size ?? 0)
+        let reservation = try await quota.reserve(user: location.owner, space: space, bytes: total, replacing: existing?.size ?? 0)
         let assembled: (UploadFile, UploadHasher)
         do {
             assembled = try await blocking { () throws -> (UploadFile, UploadHasher) in
@@ -138,7 +140,7 @@ extension DAVController {
             let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
             sums.modified = entry.modified
             await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
-            let id = try await index.recordContent(space: user, path: path, entry: entry, checksums: sums)
+            let id = try await index.recordContent(space: location.owner, path: path, entry: entry, checksums: sums)
             try await blocking { area.remove(user: folder, transfer: transfer) }
             var headers = uploadHeaders(entry: entry, id: id, modifiedAccepted: modified != nil)
             headers[.ocChecksum] = sums.header

@@ -23,7 +23,7 @@ extension DAVController {
         let modified = try Self.clientModifiedTime(call.request)
         let announced = (call.request.headers[.contentLength] ?? call.request.headers[.ocTotalLength]).flatMap(Int64.init)
         let reservation = try await quota.reserve(
-            user: call.user, space: space, bytes: announced ?? 0, replacing: existing?.size ?? 0)
+            user: call.owner, space: space, bytes: announced ?? 0, replacing: existing?.size ?? 0)
         let upload: UploadFile
         do {
             upload = try await blocking { try space.beginUpload() }
@@ -47,7 +47,7 @@ extension DAVController {
             let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
             sums.modified = entry.modified
             await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
-            let id = try await index.recordContent(space: call.user, path: path, entry: entry, checksums: sums)
+            let id = try await index.recordContent(space: call.owner, path: path, entry: entry, checksums: sums)
             var headers = uploadHeaders(entry: entry, id: id, modifiedAccepted: modified != nil)
             headers[.ocChecksum] = sums.header
             return Self.empty(existing == nil ? .created : .noContent, headers: headers)
@@ -131,7 +131,7 @@ extension DAVController {
         let entry = try await blocking { try space.entry(path) }
         var headers = HTTPFields()
         if let entry {
-            let id = try await index.record(space: call.user, path: path, entry: entry).id
+            let id = try await index.record(space: call.owner, path: path, entry: entry).id
             headers[.ocFileID] = LiveProperties.ocID(id, instanceID: instanceID)
         }
         return Self.empty(.created, headers: headers)
@@ -150,9 +150,10 @@ extension DAVController {
         if !existing.isDirectory { try checkWritePreconditions(call, existing: existing) }
         try await checkLocks(call, paths: [path], membership: true)
         try await blocking { try space.remove(path) }
-        await quota.invalidate(user: call.user)
-        try await index.removed(space: call.user, path: path)
-        await locks.release(space: call.user, path: path)
+        await quota.invalidate(user: call.owner)
+        try await index.removed(space: call.owner, path: path)
+        try await shareStore.removed(owner: call.owner, path: path)
+        await locks.release(space: call.owner, path: path)
         return Self.empty(.noContent)
     }
 }

@@ -12,40 +12,44 @@ struct DAVController: Sendable {
     let properties: PropertyStore
     let locks: LockManager
     let quota: QuotaTracker
+    let shareStore: ShareStore
     let instanceID: String
     let limits: StorageLimits
     let logger: Logger
 
     init(
         spaces: SpaceDirectory, index: FileIndex, properties: PropertyStore, locks: LockManager, quota: QuotaTracker,
-        instanceID: String, limits: StorageLimits, logger: Logger
+        shareStore: ShareStore, instanceID: String, limits: StorageLimits, logger: Logger
     ) {
         self.spaces = spaces
         self.index = index
         self.properties = properties
         self.locks = locks
         self.quota = quota
+        self.shareStore = shareStore
         self.instanceID = instanceID
         self.limits = limits
         self.logger = logger
     }
 
-    /// One request under a files root, after authentication.
+    /// One request, resolved: who asks, where on disk, with which permissions.
     struct Call {
         var request: Request
-        var user: String
-        var target: DAVTarget
-        var space: SpaceFileSystem
-        var path: SpacePath { target.path }
+        var identity: StorageIdentity
+        var location: DAVLocation
+        var path: SpacePath { location.path }
+        var space: SpaceFileSystem { location.space }
+        var owner: String { location.owner }
     }
 
-    func handle(_ request: Request, target: DAVTarget, user: String) async throws -> Response {
+    func handle(_ request: Request, target: DAVTarget, identity: StorageIdentity) async throws -> Response {
         do {
-            if let owner = target.owner, owner != user {
-                throw StorageError(.forbidden, "These are \(owner)'s files; you are signed in as \(user)")
+            if case .shares = target.tree, target.path.isRoot {
+                return try await sharesRoot(request, target: target, identity: identity)
             }
-            let space = try await spaces.space(for: user)
-            let call = Call(request: request, user: user, target: target, space: space)
+            let location = try await locate(target, identity: identity)
+            let call = Call(request: request, identity: identity, location: location)
+            try checkPermission(call)
             switch request.method.rawValue {
             case "OPTIONS": return options()
             case "PROPFIND": return try await propfind(call)
@@ -67,10 +71,80 @@ struct DAVController: Sendable {
         } catch {
             logger.error(
                 "WebDAV request failed",
-                metadata: ["method": "\(request.method)", "user": "\(user)", "error": "\(String(reflecting: error))"])
+                metadata: [
+                    "method": "\(request.method)", "user": "\(identity.name)", "error": "\(String(reflecting: error))",
+                ])
             return Self.errorResponse(
                 StorageError(.internalError, "The server could not complete the request; it has been logged"),
                 method: request.method)
+        }
+    }
+
+    /// What each method needs; the finer checks (create or replace, the destination of a copy) are in the handlers.
+    func checkPermission(_ call: Call) throws(StorageError) {
+        let location = call.location
+        switch call.request.method.rawValue {
+        case "OPTIONS", "PROPFIND", "GET", "HEAD", "COPY": try location.require(.read, "read")
+        case "PUT", "LOCK", "UNLOCK", "PROPPATCH":
+            guard location.permissions.contains(.update) || location.permissions.contains(.create) else {
+                throw StorageError(.forbidden, "This share is read-only: you may not change anything in it")
+            }
+        case "MKCOL": try location.require(.create, "create folders")
+        case "DELETE", "MOVE":
+            try location.require(.delete, "delete or move")
+            if location.isShared && call.path == location.root {
+                throw StorageError(.forbidden, "The shared folder itself cannot be deleted or moved by those it is shared with")
+            }
+        default: break
+        }
+    }
+
+    /// Resolves a target to a place on disk, checking that the requester may go there.
+    func locate(_ target: DAVTarget, identity: StorageIdentity) async throws -> DAVLocation {
+        switch target.tree {
+        case .files(let owner):
+            if let owner, owner != identity.name {
+                throw StorageError(.forbidden, "These are \(owner)'s files; you are signed in as \(identity.name)")
+            }
+            guard !identity.isLink else { throw StorageError(.forbidden, "A public link reaches only what it shares") }
+            return DAVLocation(
+                space: try await spaces.space(for: identity.name), owner: identity.name, root: .root, path: target.path,
+                hrefBase: target.hrefBase, permissions: .all, isShared: false)
+        case .shares(let recipient):
+            guard recipient == identity.name, !identity.isLink else {
+                throw StorageError(.forbidden, "These are the shares of \(recipient); you are signed in as \(identity.name)")
+            }
+            guard let name = target.path.segments.first else {
+                throw StorageError(.notFound, "Name a share: \(target.hrefBase)<name>/")
+            }
+            guard let share = try await receivedShares(for: identity).first(where: { $0.visibleName == name })?.share
+            else { throw StorageError(.notFound, "Nothing called \(name) is shared with you") }
+            return try await location(of: share, rest: Array(target.path.segments.dropFirst()),
+                                      hrefBase: target.hrefBase + SpacePath.percentEncoded(name) + "/")
+        case .publicLink(let token):
+            guard identity.isLink, let share = identity.link, token == nil || token == share.token else {
+                throw StorageError(.unauthorized, "Open the link with its token (and its password, if it has one)")
+            }
+            return try await location(of: share, rest: target.path.segments, hrefBase: target.hrefBase)
+        }
+    }
+
+    func location(of share: Share, rest: [String], hrefBase: String) async throws -> DAVLocation {
+        var path = share.path
+        for segment in rest { path = path.appending(segment) }
+        return DAVLocation(
+            space: try await spaces.space(for: share.owner), owner: share.owner, root: share.path, path: path,
+            hrefBase: hrefBase, permissions: share.permissions, isShared: true)
+    }
+
+    /// The shares a user received, each with the name it is listed under (`name (owner)` when two clash).
+    func receivedShares(for identity: StorageIdentity) async throws -> [(visibleName: String, share: Share)] {
+        let now = Int64(Date().timeIntervalSince1970)
+        let shares = try await shareStore.received(by: identity.name, groups: identity.groups)
+            .filter { !$0.isExpired(now: now) }
+        let counts = Dictionary(grouping: shares, by: \.name).mapValues(\.count)
+        return shares.map { share in
+            (counts[share.name, default: 0] > 1 ? "\(share.name) (\(share.owner))" : share.name, share)
         }
     }
 

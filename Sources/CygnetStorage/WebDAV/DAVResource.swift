@@ -20,6 +20,8 @@ struct LiveProperties {
     let owner: String
     /// Which `lockroot` hrefs to write: the DAV root the request came in under.
     let hrefBase: String
+    /// Where the request is: its permissions show in `oc:permissions`.
+    let location: DAVLocation
     /// The user's free bytes for `quota-available-bytes` (-3: no limit), when the request asks for it.
     var quotaAvailable: Int64 = -3
     /// Files in one folder mostly share a few modification times: each is formatted once per listing.
@@ -70,7 +72,13 @@ struct LiveProperties {
             case "fileid":
                 guard let record = resource.record else { return false }
                 buffer.writeString(String(record.id))
-            case "permissions": buffer.writeStaticString(entry.isDirectory ? "RGDNVCK" : "RGDNVW")
+            case "permissions":
+                if location.isShared {
+                    let permissions = entry.isDirectory ? location.permissions : location.permissions.intersection(.allForFiles)
+                    buffer.writeString(permissions.letters(isDirectory: entry.isDirectory, isShared: true))
+                } else {
+                    buffer.writeStaticString(entry.isDirectory ? "RGDNVCK" : "RGDNVW")
+                }
             case "size": buffer.writeString(String(resource.summary?.totalSize ?? entry.size))
             case "checksums":
                 guard !entry.isDirectory, let sums = resource.record?.checksums, sums.isValid(for: entry) else {
@@ -136,7 +144,7 @@ struct LiveProperties {
             + (lock.ownerXML.isEmpty ? "" : "<d:owner>" + lock.ownerXML + "</d:owner>")
             + "<d:timeout>Second-\(lock.timeoutSeconds)</d:timeout><d:locktoken><d:href>" + lock.token
             + "</d:href></d:locktoken><d:lockroot><d:href>"
-            + XMLEscaping.text(hrefBase + lock.root.encoded(isDirectory: false)) + "</d:href></d:lockroot></d:activelock>"
+            + XMLEscaping.text(location.href(lock.root, isDirectory: false)) + "</d:href></d:lockroot></d:activelock>"
     }
 
     /// `oc:id`: the file id padded to eight digits, then the instance id (as ownCloud and Nextcloud write it).

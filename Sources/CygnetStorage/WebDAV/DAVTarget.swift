@@ -1,38 +1,57 @@
 import Foundation
 
-/// Where a DAV request points: which space (by owner), which path in it, and the URL prefix the client used, so
-/// hrefs in answers echo the root the client asked for.
+/// Where a DAV request points, as the URL says it: which tree (a user's files, the shares they received, a public
+/// link), the path below that tree's root, and the URL prefix the client used, so hrefs echo what it asked for.
 struct DAVTarget: Equatable {
-    /// The user whose space this is; nil on `/remote.php/webdav/`, which always means the signed-in user.
-    var owner: String?
+    enum Tree: Equatable {
+        /// A user's own files; nil on `/remote.php/webdav/`, which always means the signed-in user.
+        case files(owner: String?)
+        /// What was shared with the user: the first path segment names the share.
+        case shares(recipient: String)
+        /// A public link; the token is in the URL, or (on `/public.php/webdav/`) the Basic user name.
+        case publicLink(token: String?)
+    }
+
+    var tree: Tree
     var path: SpacePath
-    /// The DAV root as the client wrote it, ending with `/` (e.g. `/remote.php/dav/files/alice/`).
+    /// The root as the client wrote it, ending with `/` (e.g. `/remote.php/dav/files/alice/`).
     var hrefBase: String
 
     static let legacyRoot = "/remote.php/webdav"
     static let filesRoot = "/remote.php/dav/files/"
+    static let sharesRoot = "/remote.php/dav/shares/"
+    static let publicLegacyRoot = "/public.php/webdav"
+    static let publicRoot = "/public.php/dav/files/"
 
-    /// Parses a raw (still percent-encoded) request path; nil when it is not under a files root.
+    /// Parses a raw (still percent-encoded) request path; nil when it is not under a DAV root.
     init?(rawPath: Substring) throws(StorageError) {
-        if rawPath == Self.legacyRoot || rawPath.hasPrefix(Self.legacyRoot + "/") {
-            owner = nil
-            hrefBase = Self.legacyRoot + "/"
-            path = try SpacePath(encoded: rawPath.dropFirst(Self.legacyRoot.count))
+        for legacy in [Self.legacyRoot, Self.publicLegacyRoot]
+        where rawPath == legacy || rawPath.hasPrefix(legacy + "/") {
+            tree = legacy == Self.legacyRoot ? .files(owner: nil) : .publicLink(token: nil)
+            hrefBase = legacy + "/"
+            path = try SpacePath(encoded: rawPath.dropFirst(legacy.count))
             return
         }
-        guard rawPath.hasPrefix(Self.filesRoot) else { return nil }
-        let rest = rawPath.dropFirst(Self.filesRoot.count)
-        let userPart = rest.prefix { $0 != "/" }
-        guard let user = SpacePath.percentDecoded(userPart), !user.isEmpty else {
-            throw StorageError(.notFound, "The address names no user; use /remote.php/dav/files/<user>/")
+        for root in [Self.filesRoot, Self.sharesRoot, Self.publicRoot] where rawPath.hasPrefix(root) {
+            let rest = rawPath.dropFirst(root.count)
+            let namePart = rest.prefix { $0 != "/" }
+            guard let name = SpacePath.percentDecoded(namePart), !name.isEmpty else {
+                throw StorageError(.notFound, "The address names no user or link; use \(root)<name>/")
+            }
+            switch root {
+            case Self.filesRoot: tree = .files(owner: name)
+            case Self.sharesRoot: tree = .shares(recipient: name)
+            default: tree = .publicLink(token: name)
+            }
+            hrefBase = root + namePart + "/"
+            path = try SpacePath(encoded: rest.dropFirst(namePart.count))
+            return
         }
-        owner = user
-        hrefBase = Self.filesRoot + userPart + "/"
-        path = try SpacePath(encoded: rest.dropFirst(userPart.count))
+        return nil
     }
 
-    /// The target of a `Destination` header: a full URL or an absolute path, under the same root and user.
-    static func destination(_ header: String, user: String) throws(StorageError) -> DAVTarget {
+    /// The target of a `Destination` header: a full URL or an absolute path on this server.
+    static func destination(_ header: String) throws(StorageError) -> DAVTarget {
         var path = Substring(header)
         if let scheme = path.range(of: "://") {
             let afterScheme = path[scheme.upperBound...]
@@ -40,15 +59,8 @@ struct DAVTarget: Equatable {
         }
         if let query = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = path[..<query] }
         guard let target = try DAVTarget(rawPath: path) else {
-            throw StorageError(.badGateway, "The Destination must be in your files on this server: \(header)")
-        }
-        guard target.owner == nil || target.owner == user else {
-            throw StorageError(.forbidden, "The Destination is in someone else's files")
+            throw StorageError(.badGateway, "The Destination must be a place on this server: \(header)")
         }
         return target
-    }
-
-    func href(_ path: SpacePath, isDirectory: Bool) -> String {
-        hrefBase + path.encoded(isDirectory: isDirectory)
     }
 }
