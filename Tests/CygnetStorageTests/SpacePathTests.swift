@@ -28,20 +28,24 @@ import Testing
 }
 
 @Suite struct DAVTargetTests {
-    @Test func readsBothRoots() throws {
+    @Test func readsEveryRoot() throws {
         let legacy = try #require(try DAVTarget(rawPath: "/remote.php/webdav/x/y.txt"))
-        #expect(legacy.owner == nil && legacy.path.description == "x/y.txt")
+        #expect(legacy.tree == .files(owner: nil) && legacy.path.description == "x/y.txt")
         let files = try #require(try DAVTarget(rawPath: "/remote.php/dav/files/alice/x/"))
-        #expect(files.owner == "alice" && files.hrefBase == "/remote.php/dav/files/alice/")
+        #expect(files.tree == .files(owner: "alice") && files.hrefBase == "/remote.php/dav/files/alice/")
+        let shares = try #require(try DAVTarget(rawPath: "/remote.php/dav/shares/bob/proj/a.txt"))
+        #expect(shares.tree == .shares(recipient: "bob") && shares.path.segments == ["proj", "a.txt"])
+        let link = try #require(try DAVTarget(rawPath: "/public.php/webdav/a.txt"))
+        #expect(link.tree == .publicLink(token: nil))
+        #expect(try DAVTarget(rawPath: "/public.php/dav/files/T0k3n/")?.tree == .publicLink(token: "T0k3n"))
         #expect(try DAVTarget(rawPath: "/remote.php/elsewhere") == nil)
     }
 
     @Test func destinationsMayBeURLsOrPaths() throws {
-        let url = try DAVTarget.destination("http://host:8000/remote.php/dav/files/alice/b%20c", user: "alice")
+        let url = try DAVTarget.destination("http://host:8000/remote.php/dav/files/alice/b%20c")
         #expect(url.path.description == "b c")
-        let path = try DAVTarget.destination("/remote.php/webdav/d", user: "alice")
+        let path = try DAVTarget.destination("/remote.php/webdav/d")
         #expect(path.path.description == "d")
-        #expect(throws: StorageError.self) { try DAVTarget.destination("/remote.php/dav/files/bob/x", user: "alice") }
-        #expect(throws: StorageError.self) { try DAVTarget.destination("http://other/elsewhere", user: "alice") }
+        #expect(throws: StorageError.self) { try DAVTarget.destination("http://other/elsewhere") }
     }
 }

@@ -46,9 +46,9 @@ struct ApplianceProcesses: Sendable {
                 "--api-listen", "\(loopback):\(front.proxyAPIPort)",
                 "--default-target", "http://\(loopback):\(front.hubListenPort)",
                 "--route", "/auth=http://\(loopback):\(front.authListenPort)",
-                // The paths sync clients use (storage-protocols.md §1): DAV, OCS and the status probe.
+                // The paths sync clients use (storage-protocols.md §1): DAV, OCS, the status probe, public links.
                 "--route", "/remote.php=\(storageTarget)", "--route", "/ocs=\(storageTarget)",
-                "--route", "/status.php=\(storageTarget)",
+                "--route", "/status.php=\(storageTarget)", "--route", "/public.php=\(storageTarget)",
                 "--exit-with-parent",
             ] + (software.isEmpty ? [] : ["--route", "/cvmfs=http://\(loopback):\(front.softwareListenPort)"]),
             environment: environment, outputPrefix: "[proxy] ", isHealthy: { await proxyProbe.check() })
