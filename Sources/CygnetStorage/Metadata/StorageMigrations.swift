@@ -58,6 +58,15 @@ enum StorageMigrations {
                 "CREATE INDEX IF NOT EXISTS storage_shares_owner ON storage_shares (owner, path)",
                 "CREATE INDEX IF NOT EXISTS storage_shares_recipient ON storage_shares (share_type, share_with)",
             ]),
+        Migration(
+            version: 4, name: "trash",
+            statements: [
+                """
+                CREATE TABLE storage_trash (space TEXT NOT NULL, trash_name TEXT NOT NULL, original_path TEXT NOT NULL,
+                  deleted_at BIGINT NOT NULL, size BIGINT NOT NULL, is_directory BOOLEAN NOT NULL,
+                  PRIMARY KEY (space, trash_name))
+                """
+            ]),
     ]
 }
 

@@ -18,8 +18,10 @@ public enum StorageServer {
         let quota = QuotaTracker(store: store, defaultLimit: settings.defaultQuota)
         let controller = DAVController(
             spaces: spaces, index: FileIndex(store: store), properties: PropertyStore(store: store),
-            locks: LockManager(), quota: quota, shareStore: ShareStore(store: store), instanceID: instanceID,
-            limits: settings.limits, logger: logger)
+            locks: LockManager(), quota: quota, shareStore: ShareStore(store: store),
+            trash: settings.trashDays > 0
+                ? TrashBin(spacesRoot: settings.root, store: store, keepDays: settings.trashDays) : nil,
+            instanceID: instanceID, limits: settings.limits, logger: logger)
         router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
         OCSController(authenticator: authenticator, spaces: spaces, quota: quota).addRoutes(to: router)
         ShareController(

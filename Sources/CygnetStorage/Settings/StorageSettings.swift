@@ -18,6 +18,8 @@ public struct StorageSettings: Sendable {
     public var limits: StorageLimits
     /// What each user may store unless `cygnet users quota` says otherwise; nil for no limit.
     public var defaultQuota: Int64?
+    /// Days a deleted file stays in the trash; 0 deletes at once.
+    public var trashDays: Int
 
     public static let section = "storage"
 
@@ -43,6 +45,7 @@ public struct StorageSettings: Sendable {
         authJWKSURL = try settings.string("storage.auth.jwks_url", default: "http://127.0.0.1:8001/auth/jwks")
         tokenAudience = try settings.string("storage.auth.audience", default: "cygnet-storage")
         defaultQuota = try settings.byteSize("storage.quota.default", default: nil)
+        trashDays = try settings.int("storage.trash.keep_days", default: 30, range: 0...3650)
         limits = StorageLimits()
         limits.xmlBody = try settings.int(
             "storage.limits.xml_body_bytes", default: 1 << 20, range: 1024...(64 << 20))

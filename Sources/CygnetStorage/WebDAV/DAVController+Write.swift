@@ -149,7 +149,13 @@ extension DAVController {
         }
         if !existing.isDirectory { try checkWritePreconditions(call, existing: existing) }
         try await checkLocks(call, paths: [path], membership: true)
-        try await blocking { try space.remove(path) }
+        if let trash {
+            try await trash.moveIn(
+                path, of: space, spaceFolder: spaces.folderName(for: call.owner), owner: call.owner,
+                now: Int64(Date().timeIntervalSince1970))
+        } else {
+            try await blocking { try space.remove(path) }
+        }
         await quota.invalidate(user: call.owner)
         try await index.removed(space: call.owner, path: path)
         try await shareStore.removed(owner: call.owner, path: path)

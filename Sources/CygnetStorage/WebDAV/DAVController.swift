@@ -13,13 +13,15 @@ struct DAVController: Sendable {
     let locks: LockManager
     let quota: QuotaTracker
     let shareStore: ShareStore
+    /// Where deletes go; nil when the trash is switched off (`storage.trash.keep_days: 0`).
+    let trash: TrashBin?
     let instanceID: String
     let limits: StorageLimits
     let logger: Logger
 
     init(
         spaces: SpaceDirectory, index: FileIndex, properties: PropertyStore, locks: LockManager, quota: QuotaTracker,
-        shareStore: ShareStore, instanceID: String, limits: StorageLimits, logger: Logger
+        shareStore: ShareStore, trash: TrashBin?, instanceID: String, limits: StorageLimits, logger: Logger
     ) {
         self.spaces = spaces
         self.index = index
@@ -27,6 +29,7 @@ struct DAVController: Sendable {
         self.locks = locks
         self.quota = quota
         self.shareStore = shareStore
+        self.trash = trash
         self.instanceID = instanceID
         self.limits = limits
         self.logger = logger
