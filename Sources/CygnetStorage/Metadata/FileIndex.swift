@@ -86,6 +86,15 @@ public struct FileIndex: Sendable {
         }
     }
 
+    /// The path that has this id now (file ids survive renames).
+    public func path(space: String, id: Int64) async throws -> SpacePath? {
+        let text = try await store.read { db in
+            try await db.raw("SELECT path FROM storage_files WHERE space = \(bind: space) AND id = \(bind: id)")
+                .first(decodingColumn: "path", as: String.self)
+        }
+        return try text.map { try SpacePath(plain: $0) }
+    }
+
     /// Follows a move on disk: what was at `destination` is gone, what was at `source` keeps its ids there.
     public func moved(space: String, from source: SpacePath, to destination: SpacePath) async throws {
         let from = source.description

@@ -17,6 +17,10 @@ struct DAVMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         do {
+            if rawPath.hasPrefix(DAVController.versionsRoot) {
+                let identity = try await authenticator.identity(for: request.headers)
+                return try await controller.handleVersions(request, rawPath: rawPath, identity: identity)
+            }
             if rawPath.hasPrefix(DAVController.trashRoot) {
                 let identity = try await authenticator.identity(for: request.headers)
                 return try await controller.handleTrash(request, rawPath: rawPath, identity: identity)

@@ -21,6 +21,7 @@ public enum StorageServer {
             locks: LockManager(), quota: quota, shareStore: ShareStore(store: store),
             trash: settings.trashDays > 0
                 ? TrashBin(spacesRoot: settings.root, store: store, keepDays: settings.trashDays) : nil,
+            versions: settings.versionsKept > 0 ? VersionStore(spacesRoot: settings.root, keep: settings.versionsKept) : nil,
             instanceID: instanceID, limits: settings.limits, logger: logger)
         router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
         OCSController(authenticator: authenticator, spaces: spaces, quota: quota).addRoutes(to: router)

@@ -20,6 +20,8 @@ public struct StorageSettings: Sendable {
     public var defaultQuota: Int64?
     /// Days a deleted file stays in the trash; 0 deletes at once.
     public var trashDays: Int
+    /// Earlier contents kept per file when uploads replace it; 0 keeps none.
+    public var versionsKept: Int
 
     public static let section = "storage"
 
@@ -46,6 +48,7 @@ public struct StorageSettings: Sendable {
         tokenAudience = try settings.string("storage.auth.audience", default: "cygnet-storage")
         defaultQuota = try settings.byteSize("storage.quota.default", default: nil)
         trashDays = try settings.int("storage.trash.keep_days", default: 30, range: 0...3650)
+        versionsKept = try settings.int("storage.versions.keep", default: 10, range: 0...1000)
         limits = StorageLimits()
         limits.xmlBody = try settings.int(
             "storage.limits.xml_body_bytes", default: 1 << 20, range: 1024...(64 << 20))

@@ -137,6 +137,7 @@ extension DAVController {
             if let expected, !expected.matches(sums) {
                 throw StorageError(.badRequest, "The assembled file's \(expected.algorithm.rawValue) checksum does not match")
             }
+            try await keepVersion(of: path, existing: existing, in: location)
             let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
             sums.modified = entry.modified
             await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))

@@ -44,6 +44,7 @@ extension DAVController {
                 throw StorageError(
                     .badRequest, "The upload's \(expected.algorithm.rawValue) checksum does not match; nothing was saved")
             }
+            try await keepVersion(of: path, existing: existing, in: call.location)
             let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
             sums.modified = entry.modified
             await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))

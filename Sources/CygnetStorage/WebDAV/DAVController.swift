@@ -15,13 +15,16 @@ struct DAVController: Sendable {
     let shareStore: ShareStore
     /// Where deletes go; nil when the trash is switched off (`storage.trash.keep_days: 0`).
     let trash: TrashBin?
+    /// Earlier contents of replaced files; nil when versions are switched off (`storage.versions.keep: 0`).
+    let versions: VersionStore?
     let instanceID: String
     let limits: StorageLimits
     let logger: Logger
 
     init(
         spaces: SpaceDirectory, index: FileIndex, properties: PropertyStore, locks: LockManager, quota: QuotaTracker,
-        shareStore: ShareStore, trash: TrashBin?, instanceID: String, limits: StorageLimits, logger: Logger
+        shareStore: ShareStore, trash: TrashBin?, versions: VersionStore?, instanceID: String, limits: StorageLimits,
+        logger: Logger
     ) {
         self.spaces = spaces
         self.index = index
@@ -30,6 +33,7 @@ struct DAVController: Sendable {
         self.quota = quota
         self.shareStore = shareStore
         self.trash = trash
+        self.versions = versions
         self.instanceID = instanceID
         self.limits = limits
         self.logger = logger
