@@ -39,7 +39,7 @@ struct OCSController: Sendable {
         ],
         "capabilities": [
             "core": ["pollinterval": 60, "webdav-root": "remote.php/webdav"],
-            "dav": ["chunking": "1.0"],
+            "dav": ["chunking": "1.0", "bulkupload": "1.0"],
             "checksums": ["supportedTypes": ["SHA1", "MD5", "ADLER32"], "preferredUploadType": "SHA1"],
             "files": ["bigfilechunking": true, "undelete": true, "versioning": true, "blacklisted_files": []],
             "files_sharing": ["api_enabled": false, "public": ["enabled": false], "resharing": false],

@@ -17,6 +17,10 @@ struct DAVMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         do {
+            if rawPath == DAVController.bulkPath {
+                let identity = try await authenticator.identity(for: request.headers)
+                return try await controller.bulkUpload(request, identity: identity)
+            }
             if rawPath.hasPrefix(DAVController.versionsRoot) {
                 let identity = try await authenticator.identity(for: request.headers)
                 return try await controller.handleVersions(request, rawPath: rawPath, identity: identity)

@@ -23,6 +23,12 @@ struct DAVTarget: Equatable {
     static let publicLegacyRoot = "/public.php/webdav"
     static let publicRoot = "/public.php/dav/files/"
 
+    init(tree: Tree, path: SpacePath, hrefBase: String) {
+        self.tree = tree
+        self.path = path
+        self.hrefBase = hrefBase
+    }
+
     /// Parses a raw (still percent-encoded) request path; nil when it is not under a DAV root.
     init?(rawPath: Substring) throws(StorageError) {
         for legacy in [Self.legacyRoot, Self.publicLegacyRoot]
