@@ -17,6 +17,11 @@ extern int cygnet_renameat2(int olddirfd, const char *oldpath, int newdirfd, con
 extern long cygnet_copy_file_range(int fd_in, long long *off_in, int fd_out, long long *off_out, size_t len,
                                    unsigned int flags) __asm__("copy_file_range");
 
+// Starts writing a range of a file to disk without waiting: an upload's final fdatasync then has little left to do.
+extern int cygnet_sync_file_range(int fd, long long offset, long long nbytes, unsigned int flags)
+    __asm__("sync_file_range");
+#define CYGNET_SYNC_FILE_RANGE_WRITE 2
+
 // openat2(2) has no glibc wrapper in Debian 12. Storage resolves every client path with it, so the kernel refuses
 // `..` and symlinks that would leave a user's space, even when the tree changes under us.
 extern long syscall(long number, ...);

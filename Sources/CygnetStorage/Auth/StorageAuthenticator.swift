@@ -19,12 +19,14 @@ public struct StorageAuthenticator: Sendable {
     let tokens: TokenVerifier?
     let shares: ShareStore
     let linkPasswords: LinkPasswordCache
+    let appPasswordChecks: RecentChecks
 
     public init(appPasswords: AppPasswordStore, tokens: TokenVerifier?, shares: ShareStore) {
         self.appPasswords = appPasswords
         self.tokens = tokens
         self.shares = shares
         self.linkPasswords = LinkPasswordCache()
+        self.appPasswordChecks = RecentChecks()
     }
 
     public func user(for headers: HTTPFields) async throws -> String {
@@ -71,9 +73,12 @@ public struct StorageAuthenticator: Sendable {
             guard let (user, password) = Self.basicCredentials(header) else {
                 throw StorageError(.unauthorized, "The Basic credentials are malformed")
             }
+            let key = SecretDigest.hash(user + "\u{0}" + password)
+            if await appPasswordChecks.contains(key) { return (user, []) }
             guard AccountName.isValid(user), try await appPasswords.verify(userName: user, password: password) else {
                 throw StorageError(.unauthorized, "Wrong user name or app password")
             }
+            await appPasswordChecks.insert(key)
             return (user, [])
         }
         if header.count > 7, header.prefix(7).lowercased() == "bearer " {
@@ -105,5 +110,24 @@ actor LinkPasswordCache {
         if verified.count > 10_000 { verified.removeAll() }
         verified[key] = .now + .seconds(300)
         return true
+    }
+}
+
+/// App passwords that matched in the last few seconds (as digests), so a sync client's burst of requests asks the
+/// database once; a revoked password stops working within `lifetime`.
+actor RecentChecks {
+    private var entries: [String: ContinuousClock.Instant] = [:]
+    static let lifetime = Duration.seconds(15)
+
+    func contains(_ key: String) -> Bool {
+        guard let until = entries[key] else { return false }
+        if until > .now { return true }
+        entries[key] = nil
+        return false
+    }
+
+    func insert(_ key: String) {
+        if entries.count > 10_000 { entries = entries.filter { $0.value > .now } }
+        entries[key] = .now + Self.lifetime
     }
 }

@@ -3,8 +3,12 @@ import Glibc
 
 /// A file being written in the staging folder, invisible to clients and sessions until it is committed by a rename
 /// into place: an interrupted upload or a crash never leaves a half-written file in anyone's space.
-public final class UploadFile: Sendable {
+public final class UploadFile: @unchecked Sendable {
     let descriptor: FileDescriptor
+    /// Bytes written so far and how many of them were handed to the disk; touched by one writer at a time.
+    private var written: Int64 = 0
+    private var flushed: Int64 = 0
+    static let writeBehind: Int64 = 8 << 20
     /// Where the file lies in the staging folder until it is committed.
     public let stagingPath: String
 
@@ -22,6 +26,11 @@ public final class UploadFile: Sendable {
                 throw FileSystemErrors.mapped(errno, "writing the upload")
             }
             offset += written
+        }
+        self.written += Int64(bytes.count)
+        if self.written - flushed >= Self.writeBehind {
+            cygnet_sync_file_range(descriptor.raw, flushed, self.written - flushed, UInt32(CYGNET_SYNC_FILE_RANGE_WRITE))
+            flushed = self.written
         }
     }
 

@@ -3,13 +3,14 @@ import Foundation
 public import Hummingbird
 public import Logging
 import SQLKit
+public import NIOPosix
 public import ServiceLifecycle
 
 /// Assembles cygnet-storage: WebDAV over each user's space, the OCS endpoints sync clients call first, and health.
 public enum StorageServer {
     public static func router(
         settings: StorageSettings, publicURL: String, store: SQLStore, authenticator: StorageAuthenticator,
-        instanceID: String, observability: Observability, logger: Logger
+        instanceID: String, fileIO: NIOThreadPool, observability: Observability, logger: Logger
     ) -> Router<StorageRequestContext> {
         let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
         let router = Router(context: StorageRequestContext.self)
@@ -22,7 +23,7 @@ public enum StorageServer {
             trash: settings.trashDays > 0
                 ? TrashBin(spacesRoot: settings.root, store: store, keepDays: settings.trashDays) : nil,
             versions: settings.versionsKept > 0 ? VersionStore(spacesRoot: settings.root, keep: settings.versionsKept) : nil,
-            instanceID: instanceID, limits: settings.limits, logger: logger)
+            instanceID: instanceID, fileIO: fileIO, limits: settings.limits, logger: logger)
         router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
         OCSController(authenticator: authenticator, spaces: spaces, quota: quota).addRoutes(to: router)
         ShareController(
@@ -54,16 +55,19 @@ public enum StorageServer {
                     logger: logger)
             let authenticator = StorageAuthenticator(
                 appPasswords: AppPasswordStore(store: store), tokens: verifier, shares: ShareStore(store: store))
+            let fileIO = NIOThreadPool(numberOfThreads: 16)
+            fileIO.start()
             let app = Application(
                 router: router(
-                    settings: settings, publicURL: appliance.publicURL, store: store, authenticator: authenticator, instanceID: instanceID,
-                    observability: observability, logger: logger),
+                    settings: settings, publicURL: appliance.publicURL, store: store, authenticator: authenticator,
+                    instanceID: instanceID, fileIO: fileIO, observability: observability, logger: logger),
                 configuration: .init(
                     address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),
                 services: extraServices, logger: logger)
             logger.info(
                 "cygnet-storage listening", metadata: ["port": "\(settings.port)", "spaces": "\(settings.root)"])
             try await app.runService()
+            try await fileIO.shutdownGracefully()
         }
     }
 

@@ -4,6 +4,7 @@ import Crypto
 import CZlib
 import Hummingbird
 import NIOCore
+import NIOPosix
 
 extension DAVController {
     func put(_ call: Call) async throws -> Response {
@@ -75,12 +76,12 @@ extension DAVController {
                 throw StorageError(.insufficientStorage, "The upload does not fit in your quota; nothing was saved")
             }
             if pendingBytes >= 1 << 20 {
-                try await blocking { [pending] in try hasher.write(pending, to: upload) }
+                try await hasher.write(pending, to: upload, pool: fileIO)
                 pending.removeAll(keepingCapacity: true)
                 pendingBytes = 0
             }
         }
-        if !pending.isEmpty { try await blocking { [pending] in try hasher.write(pending, to: upload) } }
+        if !pending.isEmpty { try await hasher.write(pending, to: upload, pool: fileIO) }
         return hasher
     }
 
@@ -200,26 +201,58 @@ struct ExpectedChecksum {
 }
 
 /// Hashes an upload as it is written: SHA-1 and MD5 always, as ownCloud does (the Nextcloud client checks SHA-1,
-/// rclone's owncloud mode MD5), and Adler-32 when the client sent one. Used by one upload at a time, from one task,
-/// in order.
+/// rclone's owncloud mode MD5), and Adler-32 when the client sent one. Each digest is its own box so the three can
+/// run on different threads while the bytes are written on a third; each box is used by one task at a time.
 final class UploadHasher: @unchecked Sendable {
-    private var sha1 = Insecure.SHA1()
-    private var md5: Insecure.MD5? = Insecure.MD5()
-    private var adler: UInt?
+    final class Box<Value>: @unchecked Sendable {
+        var value: Value
+        init(_ value: Value) { self.value = value }
+    }
+
+    private let sha1 = Box(Insecure.SHA1())
+    private let md5 = Box(Insecure.MD5())
+    private let adler: Box<UInt>?
     private(set) var size: Int64 = 0
 
     init(extra: ChecksumAlgorithm?) {
-        if extra == .adler32 { adler = adler32(0, nil, 0) }
+        adler = extra == .adler32 ? Box(adler32(0, nil, 0)) : nil
     }
 
+    /// Writes and hashes one batch, in parallel on `pool`'s threads.
+    func write(_ buffers: [ByteBuffer], to upload: UploadFile, pool: NIOThreadPool) async throws {
+        let (sha1, md5, adler) = (sha1, md5, adler)
+        async let written: Void = pool.runIfActive {
+            for buffer in buffers { try buffer.withUnsafeReadableBytes { try upload.write($0) } }
+        }
+        async let sha1Done: Void = pool.runIfActive {
+            for buffer in buffers { buffer.withUnsafeReadableBytes { sha1.value.update(bufferPointer: $0) } }
+        }
+        async let md5Done: Void = pool.runIfActive {
+            for buffer in buffers { buffer.withUnsafeReadableBytes { md5.value.update(bufferPointer: $0) } }
+            if let adler {
+                for buffer in buffers {
+                    buffer.withUnsafeReadableBytes { bytes in
+                        guard let base = bytes.baseAddress else { return }
+                        adler.value = adler32(adler.value, base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count))
+                    }
+                }
+            }
+        }
+        try await written
+        try await sha1Done
+        try await md5Done
+        size += Int64(buffers.reduce(0) { $0 + $1.readableBytes })
+    }
+
+    /// The same, on the calling thread (chunk assembly, copies: already off the event loop).
     func write(_ buffers: [ByteBuffer], to upload: UploadFile) throws(StorageError) {
         for buffer in buffers {
             try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in
                 try upload.write(bytes)
-                sha1.update(bufferPointer: bytes)
-                md5?.update(bufferPointer: bytes)
-                if let current = adler, let base = bytes.baseAddress {
-                    adler = adler32(current, base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count))
+                sha1.value.update(bufferPointer: bytes)
+                md5.value.update(bufferPointer: bytes)
+                if let adler, let base = bytes.baseAddress {
+                    adler.value = adler32(adler.value, base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count))
                 }
             }
             size += Int64(buffer.readableBytes)
@@ -227,10 +260,10 @@ final class UploadHasher: @unchecked Sendable {
     }
 
     func checksums() -> Checksums {
-        Checksums(
-            sha1: Self.hex(sha1.finalize()), md5: md5.map { Self.hex($0.finalize()) },
-            adler32: adler.map { String(repeating: "0", count: max(0, 8 - String($0, radix: 16).count)) + String($0, radix: 16) },
-            modified: 0, size: size)
+        let adlerHex = adler.map { String($0.value, radix: 16) }
+        return Checksums(
+            sha1: Self.hex(sha1.value.finalize()), md5: Self.hex(md5.value.finalize()),
+            adler32: adlerHex.map { String(repeating: "0", count: max(0, 8 - $0.count)) + $0 }, modified: 0, size: size)
     }
 
     static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {

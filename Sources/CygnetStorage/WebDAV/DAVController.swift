@@ -18,13 +18,15 @@ struct DAVController: Sendable {
     /// Earlier contents of replaced files; nil when versions are switched off (`storage.versions.keep: 0`).
     let versions: VersionStore?
     let instanceID: String
+    /// Threads for file work: uploads wait on the disk (fdatasync), so more threads than cores keep the disk busy.
+    let fileIO: NIOThreadPool
     let limits: StorageLimits
     let logger: Logger
 
     init(
         spaces: SpaceDirectory, index: FileIndex, properties: PropertyStore, locks: LockManager, quota: QuotaTracker,
-        shareStore: ShareStore, trash: TrashBin?, versions: VersionStore?, instanceID: String, limits: StorageLimits,
-        logger: Logger
+        shareStore: ShareStore, trash: TrashBin?, versions: VersionStore?, instanceID: String, fileIO: NIOThreadPool,
+        limits: StorageLimits, logger: Logger
     ) {
         self.spaces = spaces
         self.index = index
@@ -35,6 +37,7 @@ struct DAVController: Sendable {
         self.trash = trash
         self.versions = versions
         self.instanceID = instanceID
+        self.fileIO = fileIO
         self.limits = limits
         self.logger = logger
     }
@@ -181,7 +184,7 @@ struct DAVController: Sendable {
 
     /// Runs file-system work off the event loop.
     func blocking<T: Sendable>(_ work: @Sendable @escaping () throws -> T) async throws -> T {
-        try await NIOThreadPool.singleton.runIfActive(work)
+        try await fileIO.runIfActive(work)
     }
 
     /// `Depth` as a number (0 or 1) or nil for infinity. A missing header means `whenMissing`.
