@@ -1,0 +1,180 @@
+"""What must never happen to people's files, whatever a client sends: leaving the space (`..`, encoded slashes,
+symbolic links a session planted), reaching another user's files, a half-written file after a crash, a quota
+overrun, or a crash on malformed or huge XML."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import signal
+import threading
+from pathlib import Path
+
+import requests
+
+from storage_e2e import StorageServer, running_storage
+
+pytest_plugins = ["storage_e2e"]
+
+
+def raw_request(server: StorageServer, method: str, path: str, auth: tuple[str, str], body: bytes = b"",
+                headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """Sends the path exactly as written: requests and curl would squash `..` before it leaves the machine."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    try:
+        token = requests.auth._basic_auth_str(*auth)
+        connection.request(method, path, body=body, headers={"Authorization": token} | (headers or {}))
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_paths_never_leave_the_space(tmp_path: Path):
+    with running_storage(tmp_path / "server") as server:
+        alice = server.add_account("alice")
+        bob = server.add_account("bob")
+        auth = (alice.username, alice.password)
+        secret = server.space("bob") / "secret.txt"
+        secret.write_text("bob's")
+        # A session of alice's plants links to the system and to bob's files.
+        os.symlink("/etc", server.space("alice") / "system")
+        os.symlink(server.space("bob"), server.space("alice") / "bobs")
+        base = "/remote.php/dav/files/alice/"
+        for path in ["../bob/secret.txt", "..%2Fbob%2Fsecret.txt", "%2e%2e/bob/secret.txt", "a/../../bob/secret.txt",
+                     "bobs/secret.txt", "system/passwd"]:
+            status, body = raw_request(server, "GET", base + path, auth)
+            assert status in (400, 403, 404, 409), f"GET {path} answered {status}: {body[:200]!r}"
+            assert b"bob's" not in body and b"root:" not in body, path
+        for path in ["bobs/planted.txt", "system/planted.txt", "..%2Fbob%2Fplanted.txt"]:
+            status, _ = raw_request(server, "PUT", base + path, auth, body=b"x")
+            assert status in (400, 403, 409), f"PUT {path} answered {status}"
+        assert not (server.space("bob") / "planted.txt").exists()
+        assert not Path("/etc/planted.txt").exists()
+        status, _ = raw_request(server, "MOVE", base + "file.txt", auth,
+                                headers={"Destination": "/remote.php/dav/files/bob/stolen.txt"})
+        assert status == 403
+        listing = requests.request("PROPFIND", server.dav_url("alice"), auth=auth, headers={"Depth": "1"})
+        assert listing.status_code == 207 and "system" not in listing.text and "bobs" not in listing.text
+        # bob's own credentials do not open alice's files, and no credentials open anything.
+        other = requests.get(server.dav_url("alice"), auth=(bob.username, bob.password))
+        assert other.status_code == 403
+        anonymous = requests.request("PROPFIND", server.dav_url("alice"))
+        assert anonymous.status_code == 401 and "Basic" in anonymous.headers.get("WWW-Authenticate", "")
+        wrong = requests.request("PROPFIND", server.dav_url("alice"), auth=("alice", bob.password))
+        assert wrong.status_code == 401
+
+
+def test_bad_xml_is_refused_with_a_reason(tmp_path: Path):
+    with running_storage(tmp_path / "server") as server:
+        alice = server.add_account("alice")
+        auth = (alice.username, alice.password)
+        url = server.dav_url("alice")
+        bodies = {
+            "truncated": b'<d:propfind xmlns:d="DAV:"><d:prop>',
+            "not XML": b"hello",
+            "entity bomb": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>'
+            b'<d:propfind xmlns:d="DAV:"><d:prop><d:getetag>&b;</d:getetag></d:prop></d:propfind>',
+            "external entity": b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+            b'<d:propfind xmlns:d="DAV:"><d:prop>&e;</d:prop></d:propfind>',
+            "wrong root": b'<d:lockinfo xmlns:d="DAV:"/>',
+        }
+        for what, body in bodies.items():
+            for method in ("PROPFIND", "PROPPATCH"):
+                response = requests.request(method, url, auth=auth, data=body, headers={"Depth": "0"})
+                assert response.status_code == 400, f"{method} with {what}: {response.status_code}"
+                assert "<s:message>" in response.text and "root:" not in response.text
+        lock = requests.request("LOCK", url + "x.txt", auth=auth, data=bodies["truncated"])
+        assert lock.status_code == 400
+        huge = b'<d:propfind xmlns:d="DAV:"><d:prop>' + b"<d:getetag/>" * 200_000 + b"</d:prop></d:propfind>"
+        response = requests.request("PROPFIND", url, auth=auth, data=huge, headers={"Depth": "1"})
+        assert response.status_code == 413
+        infinite = requests.request("PROPFIND", url, auth=auth, headers={"Depth": "infinity"})
+        assert infinite.status_code == 403 and "propfind-finite-depth" in infinite.text
+        # The server is still there and still right.
+        assert requests.request("PROPFIND", url, auth=auth, headers={"Depth": "0"}).status_code == 207
+
+
+def test_kill_during_uploads_leaves_only_whole_files(tmp_path: Path):
+    """50 uploads at once, the server killed with SIGKILL in the middle: every upload that was answered 201 is
+    intact, and no file in the space holds anything but a complete upload."""
+    server = StorageServer(tmp_path / "server").start()
+    try:
+        alice = server.add_account("alice")
+        auth = (alice.username, alice.password)
+        payloads = {f"upload-{index:02d}.bin": os.urandom(1_000_000 + index * 40_000) for index in range(50)}
+        answered: dict[str, int] = {}
+        lock = threading.Lock()
+        enough = threading.Event()
+
+        def upload(name: str, data: bytes):
+            def slowly():
+                for start in range(0, len(data), 64 * 1024):
+                    yield data[start:start + 64 * 1024]
+            try:
+                headers = {"OC-Checksum": "SHA1:" + hashlib.sha1(data).hexdigest()}
+                response = requests.put(server.dav_url("alice") + name, data=slowly(), auth=auth, headers=headers,
+                                        timeout=60)
+                with lock:
+                    answered[name] = response.status_code
+                    if len(answered) >= 10:
+                        enough.set()
+            except requests.RequestException:
+                pass
+
+        threads = [threading.Thread(target=upload, args=item) for item in payloads.items()]
+        for thread in threads:
+            thread.start()
+        enough.wait(60)
+        os.killpg(server.process.pid, signal.SIGKILL)
+        for thread in threads:
+            thread.join(60)
+        server.process.wait(10)
+        with lock:
+            completed = {name for name, status in answered.items() if status in (201, 204)}
+        assert completed, "no upload finished before the kill; the test proves nothing"
+        space = server.space("alice")
+        for name in completed:
+            assert (space / name).read_bytes() == payloads[name], f"{name} was answered 201 but is not intact"
+        for entry in space.iterdir():
+            assert entry.name in payloads, f"{entry.name} appeared in the space"
+            assert entry.read_bytes() == payloads[entry.name], f"{entry.name} is half-written"
+        # After a restart the leftovers of the killed uploads are gone and the answered files are listed.
+        server.start()
+        listing = requests.request("PROPFIND", server.dav_url("alice"), auth=auth, headers={"Depth": "1"})
+        assert listing.status_code == 207
+        for name in completed:
+            assert name in listing.text
+        staging = server.spaces / ".cygnet-staging"
+        assert not [entry for entry in staging.iterdir() if entry.name.endswith(".part")]
+    finally:
+        server.stop()
+
+
+def test_a_full_quota_refuses_uploads_whole(tmp_path: Path):
+    server = StorageServer(tmp_path / "server", storage_settings={"quota": {"default": "3MB"}})
+    with server.started():
+        alice = server.add_account("alice")
+        auth = (alice.username, alice.password)
+        url = server.dav_url("alice")
+        first = requests.put(url + "first.bin", data=os.urandom(2_000_000), auth=auth)
+        assert first.status_code == 201
+        second = requests.put(url + "second.bin", data=os.urandom(2_000_000), auth=auth)
+        assert second.status_code == 507, second.text
+        assert "quota" in second.text
+
+        def unannounced():
+            for _ in range(40):
+                yield b"x" * 50_000
+
+        streamed = requests.put(url + "third.bin", data=unannounced(), auth=auth)
+        assert streamed.status_code == 507
+        assert sorted(entry.name for entry in server.space("alice").iterdir()) == ["first.bin"]
+        quota = requests.request(
+            "PROPFIND", url, auth=auth, headers={"Depth": "0"},
+            data=b'<d:propfind xmlns:d="DAV:"><d:prop><d:quota-available-bytes/></d:prop></d:propfind>')
+        assert "<d:quota-available-bytes>1000000</d:quota-available-bytes>" in quota.text
+        user = requests.get(server.base_url + "/ocs/v1.php/cloud/user?format=json", auth=auth,
+                            headers={"OCS-APIREQUEST": "true"}).json()
+        assert user["ocs"]["data"]["quota"]["total"] == 3_000_000
