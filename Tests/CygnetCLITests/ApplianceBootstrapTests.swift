@@ -107,9 +107,10 @@ struct FrontDoorTests {
         #expect(try FrontDoor(reading: new) == FrontDoor(host: "127.0.0.1", port: 9000))
     }
 
-    @Test func servicesGetTheThreePortsAfterTheFrontPort() {
+    @Test func servicesGetThePortsAfterTheFrontPort() {
         let front = FrontDoor(host: "0.0.0.0", port: 8000)
-        #expect(front.internalPorts == [8001, 8002, 8003])
+        #expect(front.internalPorts == [8001, 8002, 8003, 8005])
         #expect(front.hubHealthURL == "http://127.0.0.1:8003/hub/healthz")
+        #expect(front.storageHealthURL == "http://127.0.0.1:8005/storage/healthz")
     }
 }

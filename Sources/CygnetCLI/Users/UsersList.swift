@@ -18,18 +18,15 @@ public struct UsersList: AsyncParsableCommand {
     public func run() async throws {
         let console = Console.current
         let installation = try await Installation.load(state)
-        let (accounts, quotas) = try await installation.withAccounts { service in
-            let accounts = try await service.users.list()
-            let quotas = try await installation.withStore { store in
-                try await StorageSchema.migrate(store)
-                var limits: [String: Int64?] = [:]
-                for account in accounts {
-                    limits[account.username] = try await QuotaStore(store: store).limit(for: account.username)
-                        ?? installation.storage.defaultQuota
-                }
-                return limits
+        let defaultQuota = installation.storage.defaultQuota
+        let (accounts, quotas) = try await installation.withStore { store in
+            let accounts = try await UserStore(store: store).list()
+            try await StorageSchema.migrate(store)
+            var limits: [String: Int64?] = [:]
+            for account in accounts {
+                limits[account.username] = try await QuotaStore(store: store).limit(for: account.username) ?? defaultQuota
             }
-            return (accounts, quotas)
+            return (accounts, limits)
         }
         if json {
             let encoder = JSONEncoder()
