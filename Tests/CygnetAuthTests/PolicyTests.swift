@@ -1,6 +1,6 @@
 import CygnetAuth
-import Foundation
 import CygnetRuntime
+import Foundation
 import Testing
 
 @Suite("PKCE, throttling, passwords, validation")

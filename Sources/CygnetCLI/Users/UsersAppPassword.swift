@@ -50,7 +50,8 @@ public struct UsersAppPassword: AsyncParsableCommand {
     }
 
     public struct List: AsyncParsableCommand {
-        public static let configuration = CommandConfiguration(abstract: "List a user's app passwords (not the passwords).")
+        public static let configuration = CommandConfiguration(
+            abstract: "List a user's app passwords (not the passwords).")
 
         @OptionGroup var state: StateOptions
 

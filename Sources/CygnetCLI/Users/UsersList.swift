@@ -24,7 +24,8 @@ public struct UsersList: AsyncParsableCommand {
             try await StorageSchema.migrate(store)
             var limits: [String: Int64?] = [:]
             for account in accounts {
-                limits[account.username] = try await QuotaStore(store: store).limit(for: account.username) ?? defaultQuota
+                limits[account.username] =
+                    try await QuotaStore(store: store).limit(for: account.username) ?? defaultQuota
             }
             return (accounts, limits)
         }

@@ -45,17 +45,19 @@ public struct SpaceFileSystem: Sendable {
             var entry = try open(path, flags: CYGNET_O_PATH | O_NOFOLLOW, action: "looking up \(path)").status()
             entry.name = path.name
             return entry.isDirectory || entry.mode & S_IFMT == S_IFREG ? entry : nil
-        } catch where error.code == .notFound || error.code == .conflict || error.code == .forbidden {
+        } catch  where error.code == .notFound || error.code == .conflict || error.code == .forbidden {
             return nil
         }
     }
 
     /// The folder that will hold `path`: it must exist (409 otherwise, as WebDAV asks).
     func parentFolder(of path: SpacePath) throws(StorageError) -> FileDescriptor {
-        guard let parent = path.parent else { throw StorageError(.forbidden, "The root of your space cannot be replaced") }
+        guard let parent = path.parent else {
+            throw StorageError(.forbidden, "The root of your space cannot be replaced")
+        }
         do throws(StorageError) {
             return try open(parent, flags: CYGNET_O_PATH | O_DIRECTORY, action: "opening the parent folder")
-        } catch where error.code == .notFound || error.code == .forbidden {
+        } catch  where error.code == .notFound || error.code == .forbidden {
             throw StorageError(.conflict, "The folder \(parent.isRoot ? "/" : parent.description) does not exist")
         }
     }
@@ -246,7 +248,8 @@ public struct TreeSummary: Sendable, Equatable {
     /// time forward, and the counts catch two changes within one clock tick.
     public var etag: String {
         var buffer = ByteBufferAllocator().buffer(capacity: 48)
-        for (index, part) in [UInt64(bitPattern: latestChange), UInt64(entries), UInt64(totalSize), inode].enumerated() {
+        for (index, part) in [UInt64(bitPattern: latestChange), UInt64(entries), UInt64(totalSize), inode].enumerated()
+        {
             if index > 0 { buffer.writeInteger(UInt8(ascii: "-")) }
             FileEntry.writeHex(part, to: &buffer)
         }

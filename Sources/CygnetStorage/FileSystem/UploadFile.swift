@@ -29,7 +29,8 @@ public final class UploadFile: @unchecked Sendable {
         }
         self.written += Int64(bytes.count)
         if self.written - flushed >= Self.writeBehind {
-            cygnet_sync_file_range(descriptor.raw, flushed, self.written - flushed, UInt32(CYGNET_SYNC_FILE_RANGE_WRITE))
+            cygnet_sync_file_range(
+                descriptor.raw, flushed, self.written - flushed, UInt32(CYGNET_SYNC_FILE_RANGE_WRITE))
             flushed = self.written
         }
     }

@@ -26,24 +26,24 @@ struct OCSController: Sendable {
 
     static var status: [String: Any] {
         [
-        "installed": true, "maintenance": false, "needsDbUpgrade": false, "version": "\(version.string).1",
-        "versionstring": version.string, "edition": "", "productname": "Cygnet", "extendedSupport": false,
+            "installed": true, "maintenance": false, "needsDbUpgrade": false, "version": "\(version.string).1",
+            "versionstring": version.string, "edition": "", "productname": "Cygnet", "extendedSupport": false,
         ]
     }
 
     static var capabilities: [String: Any] {
         [
-        "version": [
-            "major": version.major, "minor": version.minor, "micro": version.micro, "string": version.string,
-            "edition": "", "extendedSupport": false,
-        ],
-        "capabilities": [
-            "core": ["pollinterval": 60, "webdav-root": "remote.php/webdav"],
-            "dav": ["chunking": "1.0", "bulkupload": "1.0"],
-            "checksums": ["supportedTypes": ["SHA1", "MD5", "ADLER32"], "preferredUploadType": "SHA1"],
-            "files": ["bigfilechunking": true, "undelete": true, "versioning": true, "blacklisted_files": []],
-            "files_sharing": ["api_enabled": false, "public": ["enabled": false], "resharing": false],
-        ],
+            "version": [
+                "major": version.major, "minor": version.minor, "micro": version.micro, "string": version.string,
+                "edition": "", "extendedSupport": false,
+            ],
+            "capabilities": [
+                "core": ["pollinterval": 60, "webdav-root": "remote.php/webdav"],
+                "dav": ["chunking": "1.0", "bulkupload": "1.0"],
+                "checksums": ["supportedTypes": ["SHA1", "MD5", "ADLER32"], "preferredUploadType": "SHA1"],
+                "files": ["bigfilechunking": true, "undelete": true, "versioning": true, "blacklisted_files": []],
+                "files_sharing": ["api_enabled": false, "public": ["enabled": false], "resharing": false],
+            ],
         ]
     }
 

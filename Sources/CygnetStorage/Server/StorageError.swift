@@ -17,7 +17,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let tooLarge = Code(status: .contentTooLarge, exception: "RequestTooLarge")
         public static let unsupportedMediaType = Code(
             status: .unsupportedMediaType, exception: "UnsupportedMediaType")
-        public static let rangeNotSatisfiable = Code(status: .rangeNotSatisfiable, exception: "RequestedRangeNotSatisfiable")
+        public static let rangeNotSatisfiable = Code(
+            status: .rangeNotSatisfiable, exception: "RequestedRangeNotSatisfiable")
         public static let locked = Code(status: .init(code: 423, reasonPhrase: "Locked"), exception: "Locked")
         public static let badGateway = Code(status: .badGateway, exception: "BadGateway")
         public static let insufficientStorage = Code(

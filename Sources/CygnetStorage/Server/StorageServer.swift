@@ -2,8 +2,8 @@ public import CygnetRuntime
 import Foundation
 public import Hummingbird
 public import Logging
-import SQLKit
 public import NIOPosix
+import SQLKit
 public import ServiceLifecycle
 
 /// Assembles cygnet-storage: WebDAV over each user's space, the OCS endpoints sync clients call first, and health.
@@ -22,12 +22,14 @@ public enum StorageServer {
             locks: LockManager(), quota: quota, shareStore: ShareStore(store: store),
             trash: settings.trashDays > 0
                 ? TrashBin(spacesRoot: settings.root, store: store, keepDays: settings.trashDays) : nil,
-            versions: settings.versionsKept > 0 ? VersionStore(spacesRoot: settings.root, keep: settings.versionsKept) : nil,
+            versions: settings.versionsKept > 0
+                ? VersionStore(spacesRoot: settings.root, keep: settings.versionsKept) : nil,
             instanceID: instanceID, fileIO: fileIO, limits: settings.limits, logger: logger)
         router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
         OCSController(authenticator: authenticator, spaces: spaces, quota: quota).addRoutes(to: router)
         ShareController(
-            authenticator: authenticator, spaces: spaces, shares: ShareStore(store: store), index: FileIndex(store: store),
+            authenticator: authenticator, spaces: spaces, shares: ShareStore(store: store),
+            index: FileIndex(store: store),
             instanceID: instanceID, publicURL: publicURL
         ).addRoutes(to: router)
         observability.addRoutes(to: router.group("storage")) {

@@ -41,7 +41,8 @@ public struct StorageSettings: Sendable {
             "hub.sessions.home_root", default: unixAccounts ? "/home" : appliance.stateDirectory + "/homes")
         root = try settings.string("storage.root", default: hubHomes)
         guard root.hasPrefix("/") else {
-            throw ConfigurationError(key: "storage.root", value: root, allowed: "must be an absolute path such as /home")
+            throw ConfigurationError(
+                key: "storage.root", value: root, allowed: "must be an absolute path such as /home")
         }
         authIssuer = try settings.string("storage.auth.issuer", default: appliance.publicURL + "/auth")
         authJWKSURL = try settings.string("storage.auth.jwks_url", default: "http://127.0.0.1:8001/auth/jwks")

@@ -82,7 +82,8 @@ struct ShareController: Sendable {
         guard entry.isDirectory else {
             throw StorageError(.badRequest, "Only folders (projects) can be shared; put the file in a folder")
         }
-        guard let typeText = form["shareType"], let typeNumber = Int(typeText), let kind = Share.Kind(rawValue: typeNumber)
+        guard let typeText = form["shareType"], let typeNumber = Int(typeText),
+            let kind = Share.Kind(rawValue: typeNumber)
         else { throw StorageError(.badRequest, "shareType must be 0 (a user), 1 (a group) or 3 (a public link)") }
         var share = Share(
             id: String(Int64.random(in: 100_000...999_999_999_999)), owner: identity.name, path: path,
@@ -111,7 +112,9 @@ struct ShareController: Sendable {
     func update(_ id: String, request: Request, _ identity: StorageIdentity) async throws -> Any {
         var share = try await ownShare(id, identity)
         let form = try await Self.parameters(request)
-        if let permissions = form["permissions"] { share.permissions = try Self.permissions(permissions, default: .read) }
+        if let permissions = form["permissions"] {
+            share.permissions = try Self.permissions(permissions, default: .read)
+        }
         if let label = form["label"] { share.label = label }
         try await apply(form, to: &share)
         try await shares.update(share)

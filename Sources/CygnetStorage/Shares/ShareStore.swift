@@ -55,7 +55,8 @@ public struct ShareStore: Sendable {
     /// Shares the user made, optionally only those of one path.
     public func owned(by owner: String, path: SpacePath? = nil) async throws -> [Share] {
         if let path {
-            return try await select("WHERE owner = \(bind: owner) AND path = \(bind: path.description) ORDER BY created_at")
+            return try await select(
+                "WHERE owner = \(bind: owner) AND path = \(bind: path.description) ORDER BY created_at")
         }
         return try await select("WHERE owner = \(bind: owner) ORDER BY created_at")
     }

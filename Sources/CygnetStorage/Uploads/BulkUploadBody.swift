@@ -17,8 +17,12 @@ struct BulkUploadBody {
             let range = header.range(of: "boundary=")
         else { throw StorageError(.badRequest, "A bulk upload must be multipart/related with a boundary") }
         var value = header[range.upperBound...].prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces)
-        if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-        guard !value.isEmpty, value.count <= 200 else { throw StorageError(.badRequest, "The multipart boundary is malformed") }
+        if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
+            value = String(value.dropFirst().dropLast())
+        }
+        guard !value.isEmpty, value.count <= 200 else {
+            throw StorageError(.badRequest, "The multipart boundary is malformed")
+        }
         return value
     }
 
@@ -44,7 +48,9 @@ struct BulkUploadBody {
                 end = try Self.find(Array(("\r\n--" + boundary).utf8), in: bytes, from: start)
             }
             parts.append(Part(headers: headers, content: bytes[start..<end]))
-            guard parts.count <= 1000 else { throw StorageError(.tooLarge, "A bulk upload may hold 1000 files at most") }
+            guard parts.count <= 1000 else {
+                throw StorageError(.tooLarge, "A bulk upload may hold 1000 files at most")
+            }
             index = try Self.find(delimiter, in: bytes, from: end)
         }
     }

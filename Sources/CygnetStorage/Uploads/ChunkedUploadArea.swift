@@ -15,7 +15,8 @@ struct ChunkedUploadArea: Sendable {
     /// Transfer ids and chunk names are the client's: checked here so they can never name another place.
     static func checkName(_ name: String, what: String) throws(StorageError) {
         let allowed = name.utf8.allSatisfy { byte in
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "-")
                 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
         }
@@ -49,7 +50,9 @@ struct ChunkedUploadArea: Sendable {
         let path = folder(user: user, transfer: transfer)
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw StorageError(.notFound, "There is no upload \(transfer)") }
-        let entries = try SpaceFileSystem.list(FileDescriptor(fd)).filter { !$0.isDirectory && !$0.name.hasSuffix(".part") }
+        let entries = try SpaceFileSystem.list(FileDescriptor(fd)).filter {
+            !$0.isDirectory && !$0.name.hasSuffix(".part")
+        }
         return entries.sorted { Self.order(of: $0.name) < Self.order(of: $1.name) }
     }
 

@@ -18,7 +18,9 @@ extension DAVController {
         }
         let destination = target.path
         let source = call.path
-        guard !source.isRoot else { throw StorageError(.forbidden, "The root of your space cannot be \(move ? "moved" : "copied")") }
+        guard !source.isRoot else {
+            throw StorageError(.forbidden, "The root of your space cannot be \(move ? "moved" : "copied")")
+        }
         guard !destination.isRoot else {
             throw StorageError(.forbidden, "Nothing can replace the root of your space")
         }
@@ -28,7 +30,9 @@ extension DAVController {
         }
         let overwrite = try Self.overwrite(call.request)
         let depth = try Self.depth(call.request, whenMissing: nil)
-        if move && depth != nil { throw StorageError(.badRequest, "A folder is moved with everything in it (Depth: infinity)") }
+        if move && depth != nil {
+            throw StorageError(.badRequest, "A folder is moved with everything in it (Depth: infinity)")
+        }
         if depth == 1 { throw StorageError(.badRequest, "COPY takes Depth 0 or infinity") }
         let space = call.space
         let sourceEntry = try await blocking { try space.entry(source) }

@@ -12,10 +12,14 @@ extension DAVController {
         guard let request = try LockRequest(body: body) else {
             let tokens = try call.request.headers[.davIf].map { try IfHeader(parsing: $0).submittedTokens } ?? []
             guard !tokens.isEmpty else {
-                throw StorageError(.badRequest, "A LOCK without a body refreshes a lock: send its token in an If header")
+                throw StorageError(
+                    .badRequest, "A LOCK without a body refreshes a lock: send its token in an If header")
             }
-            guard let lock = await locks.refresh(space: call.owner, path: call.path, tokens: tokens, timeout: timeout) else {
-                throw StorageError(.preconditionFailed, "No lock with that token covers this resource", precondition: "lock-token-matches-request-uri")
+            guard let lock = await locks.refresh(space: call.owner, path: call.path, tokens: tokens, timeout: timeout)
+            else {
+                throw StorageError(
+                    .preconditionFailed, "No lock with that token covers this resource",
+                    precondition: "lock-token-matches-request-uri")
             }
             return Self.lockResponse(lock, live: live, status: .ok)
         }
@@ -56,7 +60,9 @@ extension DAVController {
         }
         let token = header.trimmingCharacters(in: CharacterSet(charactersIn: "<> "))
         guard await locks.unlock(space: call.owner, path: call.path, token: token) else {
-            throw StorageError(.conflict, "No lock with that token covers this resource", precondition: "lock-token-matches-request-uri")
+            throw StorageError(
+                .conflict, "No lock with that token covers this resource",
+                precondition: "lock-token-matches-request-uri")
         }
         return Self.empty(.noContent)
     }
@@ -107,7 +113,8 @@ extension DAVController {
     }
 
     static func lockResponse(_ lock: ActiveLock, live: LiveProperties, status: HTTPResponse.Status) -> Response {
-        let body = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:prop xmlns:d=\"DAV:\"><d:lockdiscovery>"
+        let body =
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:prop xmlns:d=\"DAV:\"><d:lockdiscovery>"
             + live.activeLockXML(lock) + "</d:lockdiscovery></d:prop>"
         var headers = HTTPFields()
         headers[.contentType] = "application/xml; charset=utf-8"

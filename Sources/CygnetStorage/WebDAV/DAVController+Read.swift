@@ -1,7 +1,7 @@
-import Foundation
-import HTTPTypes
 import CLinux
+import Foundation
 import Glibc
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -15,7 +15,8 @@ extension DAVController {
         var entry = try file.status()
         entry.name = path.name
         guard !entry.isDirectory else {
-            throw StorageError(.notAllowed, "\(path.isRoot ? "/" : path.description) is a folder; list it with PROPFIND")
+            throw StorageError(
+                .notAllowed, "\(path.isRoot ? "/" : path.description) is a folder; list it with PROPFIND")
         }
         let etag = "\"" + entry.fileETag + "\""
         var headers = HTTPFields()

@@ -16,7 +16,9 @@ extension DAVController {
                 }
                 return name
             }
-            guard let owner = segments.first else { throw StorageError(.notFound, "Name the user: \(Self.uploadsRoot)<user>/") }
+            guard let owner = segments.first else {
+                throw StorageError(.notFound, "Name the user: \(Self.uploadsRoot)<user>/")
+            }
             guard owner == user else {
                 throw StorageError(.forbidden, "These are \(owner)'s uploads; you are signed in as \(user)")
             }
@@ -34,7 +36,8 @@ extension DAVController {
                 let created = try await blocking { try area.create(user: folderName, transfer: segments[1]) }
                 return Self.empty(created ? .created : .methodNotAllowed)
             case (2, "PROPFIND"), (1, "PROPFIND"):
-                return try await listUpload(request, area: area, user: user, folder: folderName, transfer: segments.dropFirst().first)
+                return try await listUpload(
+                    request, area: area, user: user, folder: folderName, transfer: segments.dropFirst().first)
             case (2, "DELETE"):
                 guard area.exists(user: folderName, transfer: segments[1]) else {
                     throw StorageError(.notFound, "There is no upload \(segments[1])")
@@ -62,7 +65,9 @@ extension DAVController {
         guard area.exists(user: folder, transfer: transfer) else {
             throw StorageError(.notFound, "There is no upload \(transfer); create it with MKCOL first")
         }
-        let received = try await blocking { try area.chunks(user: folder, transfer: transfer).reduce(0) { $0 + $1.size } }
+        let received = try await blocking {
+            try area.chunks(user: folder, transfer: transfer).reduce(0) { $0 + $1.size }
+        }
         let length = request.headers[.contentLength].flatMap(Int64.init) ?? 0
         // Only a check: chunks lie outside the space, so the room is taken for real when the file is assembled.
         let reservation = try await quota.reserve(user: user, space: space, bytes: received + length)
@@ -75,7 +80,9 @@ extension DAVController {
                 throw StorageError(.badRequest, "The chunk is \(hasher.size) bytes, not \(length)")
             }
             let target = area.folder(user: folder, transfer: transfer) + "/" + chunk
-            guard rename(upload.stagingPath, target) == 0 else { throw FileSystemErrors.mapped(errno, "keeping the chunk") }
+            guard rename(upload.stagingPath, target) == 0 else {
+                throw FileSystemErrors.mapped(errno, "keeping the chunk")
+            }
             return Self.empty(.created)
         } catch {
             upload.discard()
@@ -107,22 +114,24 @@ extension DAVController {
         let declared = request.headers[.ocTotalLength].flatMap(Int64.init)
         let modified = try Self.clientModifiedTime(request)
         let total = try await blocking { try area.chunks(user: folder, transfer: transfer).reduce(0) { $0 + $1.size } }
-        let reservation = try await quota.reserve(user: location.owner, space: space, bytes: total, replacing: existing?.size ?? 0)
+        let reservation = try await quota.reserve(
+            user: location.owner, space: space, bytes: total, replacing: existing?.size ?? 0)
         let assembled: (UploadFile, UploadHasher)
         do {
             assembled = try await blocking { () throws -> (UploadFile, UploadHasher) in
-            let chunks = try area.chunks(user: folder, transfer: transfer)
-            let upload = try space.beginUpload()
-            let hasher = UploadHasher(extra: expected?.algorithm)
-            do {
-                for chunk in chunks {
-                    try hasher.append(contentsOf: area.folder(user: folder, transfer: transfer) + "/" + chunk.name, to: upload)
+                let chunks = try area.chunks(user: folder, transfer: transfer)
+                let upload = try space.beginUpload()
+                let hasher = UploadHasher(extra: expected?.algorithm)
+                do {
+                    for chunk in chunks {
+                        try hasher.append(
+                            contentsOf: area.folder(user: folder, transfer: transfer) + "/" + chunk.name, to: upload)
+                    }
+                } catch {
+                    upload.discard()
+                    throw error
                 }
-            } catch {
-                upload.discard()
-                throw error
-            }
-            return (upload, hasher)
+                return (upload, hasher)
             }
         } catch {
             await quota.release(reservation)
@@ -131,11 +140,13 @@ extension DAVController {
         let (upload, hasher) = assembled
         do {
             if let declared, declared != hasher.size {
-                throw StorageError(.badRequest, "The chunks add up to \(hasher.size) bytes, not the \(declared) announced")
+                throw StorageError(
+                    .badRequest, "The chunks add up to \(hasher.size) bytes, not the \(declared) announced")
             }
             var sums = hasher.checksums()
             if let expected, !expected.matches(sums) {
-                throw StorageError(.badRequest, "The assembled file's \(expected.algorithm.rawValue) checksum does not match")
+                throw StorageError(
+                    .badRequest, "The assembled file's \(expected.algorithm.rawValue) checksum does not match")
             }
             try await keepVersion(of: path, existing: existing, in: location)
             let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }

@@ -52,7 +52,9 @@ extension DAVController {
                 }
                 return Self.multistatus(writer.finish())
             case (4, "GET"):
-                let file = try await blocking { try versions.open(spaceFolder: folder, fileID: fileID, version: segments[3]) }
+                let file = try await blocking {
+                    try versions.open(spaceFolder: folder, fileID: fileID, version: segments[3])
+                }
                 let size = try file.status().size
                 var headers = HTTPFields()
                 headers[.contentType] = ContentTypes.type(of: path.name)
@@ -60,7 +62,9 @@ extension DAVController {
                 let body = ResponseBody(contentLength: Int(size)) { writer in
                     var offset: Int64 = 0
                     while offset < size {
-                        let chunk = try await blocking { [offset] in try Self.read(file, at: offset, count: Self.readChunkSize) }
+                        let chunk = try await blocking { [offset] in
+                            try Self.read(file, at: offset, count: Self.readChunkSize)
+                        }
                         guard chunk.readableBytes > 0 else { break }
                         offset += Int64(chunk.readableBytes)
                         try await writer.write(chunk)
@@ -90,7 +94,10 @@ extension DAVController {
             isShared: false)
         let existing = try await blocking { try space.entry(path) }
         let chosen = try await blocking { () throws -> VersionStore.Version in
-            guard let found = try versions.versions(spaceFolder: folder, fileID: fileID).first(where: { $0.name == version })
+            guard
+                let found = try versions.versions(spaceFolder: folder, fileID: fileID).first(where: {
+                    $0.name == version
+                })
             else { throw StorageError(.notFound, "There is no version \(version) of file \(fileID)") }
             return found
         }

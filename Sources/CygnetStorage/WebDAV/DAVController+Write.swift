@@ -1,7 +1,7 @@
+import CZlib
+import Crypto
 import Foundation
 import HTTPTypes
-import Crypto
-import CZlib
 import Hummingbird
 import NIOCore
 import NIOPosix
@@ -22,7 +22,8 @@ extension DAVController {
         try await checkLocks(call, paths: [path], membership: true)
         let expected = try ExpectedChecksum(header: call.request.headers[.ocChecksum])
         let modified = try Self.clientModifiedTime(call.request)
-        let announced = (call.request.headers[.contentLength] ?? call.request.headers[.ocTotalLength]).flatMap(Int64.init)
+        let announced = (call.request.headers[.contentLength] ?? call.request.headers[.ocTotalLength]).flatMap(
+            Int64.init)
         let reservation = try await quota.reserve(
             user: call.owner, space: space, bytes: announced ?? 0, replacing: existing?.size ?? 0)
         let upload: UploadFile
@@ -43,7 +44,8 @@ extension DAVController {
             var sums = hasher.checksums()
             if let expected, !expected.matches(sums) {
                 throw StorageError(
-                    .badRequest, "The upload's \(expected.algorithm.rawValue) checksum does not match; nothing was saved")
+                    .badRequest,
+                    "The upload's \(expected.algorithm.rawValue) checksum does not match; nothing was saved")
             }
             try await keepVersion(of: path, existing: existing, in: call.location)
             let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
@@ -233,7 +235,8 @@ final class UploadHasher: @unchecked Sendable {
                 for buffer in buffers {
                     buffer.withUnsafeReadableBytes { bytes in
                         guard let base = bytes.baseAddress else { return }
-                        adler.value = adler32(adler.value, base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count))
+                        adler.value = adler32(
+                            adler.value, base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count))
                     }
                 }
             }

@@ -23,25 +23,6 @@ struct DAVController: Sendable {
     let limits: StorageLimits
     let logger: Logger
 
-    init(
-        spaces: SpaceDirectory, index: FileIndex, properties: PropertyStore, locks: LockManager, quota: QuotaTracker,
-        shareStore: ShareStore, trash: TrashBin?, versions: VersionStore?, instanceID: String, fileIO: NIOThreadPool,
-        limits: StorageLimits, logger: Logger
-    ) {
-        self.spaces = spaces
-        self.index = index
-        self.properties = properties
-        self.locks = locks
-        self.quota = quota
-        self.shareStore = shareStore
-        self.trash = trash
-        self.versions = versions
-        self.instanceID = instanceID
-        self.fileIO = fileIO
-        self.limits = limits
-        self.logger = logger
-    }
-
     /// One request, resolved: who asks, where on disk, with which permissions.
     struct Call {
         var request: Request
@@ -103,7 +84,8 @@ struct DAVController: Sendable {
         case "DELETE", "MOVE":
             try location.require(.delete, "delete or move")
             if location.isShared && call.path == location.root {
-                throw StorageError(.forbidden, "The shared folder itself cannot be deleted or moved by those it is shared with")
+                throw StorageError(
+                    .forbidden, "The shared folder itself cannot be deleted or moved by those it is shared with")
             }
         default: break
         }
@@ -122,15 +104,17 @@ struct DAVController: Sendable {
                 hrefBase: target.hrefBase, permissions: .all, isShared: false)
         case .shares(let recipient):
             guard recipient == identity.name, !identity.isLink else {
-                throw StorageError(.forbidden, "These are the shares of \(recipient); you are signed in as \(identity.name)")
+                throw StorageError(
+                    .forbidden, "These are the shares of \(recipient); you are signed in as \(identity.name)")
             }
             guard let name = target.path.segments.first else {
                 throw StorageError(.notFound, "Name a share: \(target.hrefBase)<name>/")
             }
             guard let share = try await receivedShares(for: identity).first(where: { $0.visibleName == name })?.share
             else { throw StorageError(.notFound, "Nothing called \(name) is shared with you") }
-            return try await location(of: share, rest: Array(target.path.segments.dropFirst()),
-                                      hrefBase: target.hrefBase + SpacePath.percentEncoded(name) + "/")
+            return try await location(
+                of: share, rest: Array(target.path.segments.dropFirst()),
+                hrefBase: target.hrefBase + SpacePath.percentEncoded(name) + "/")
         case .publicLink(let token):
             guard identity.isLink, let share = identity.link, token == nil || token == share.token else {
                 throw StorageError(.unauthorized, "Open the link with its token (and its password, if it has one)")

@@ -74,7 +74,8 @@ struct LiveProperties {
                 buffer.writeString(String(record.id))
             case "permissions":
                 if location.isShared {
-                    let permissions = entry.isDirectory ? location.permissions : location.permissions.intersection(.allForFiles)
+                    let permissions =
+                        entry.isDirectory ? location.permissions : location.permissions.intersection(.allForFiles)
                     buffer.writeString(permissions.letters(isDirectory: entry.isDirectory, isShared: true))
                 } else {
                     buffer.writeStaticString(entry.isDirectory ? "RGDNVCK" : "RGDNVW")

@@ -45,8 +45,9 @@ struct MultistatusWriter {
 
     /// One resource with values given as XML: found properties in a 200 propstat, then missing ones in a 404 one
     /// (rclone skips an item whose first propstat is not 2xx), then any that failed with their own status.
-    mutating func response(href: String, found: [(XMLName, String)], missing: [XMLName], failed: [(XMLName, String)] = [])
-    {
+    mutating func response(
+        href: String, found: [(XMLName, String)], missing: [XMLName], failed: [(XMLName, String)] = []
+    ) {
         beginResponse(href: href)
         if !found.isEmpty {
             beginPropstat()

@@ -44,7 +44,9 @@ public struct XMLTree: Sendable, Equatable {
     /// Parses a request body. Document type declarations are refused outright: WebDAV bodies never need them, and
     /// entities are how XML bombs and external-entity reads get in.
     public static func parse(_ data: [UInt8]) throws(StorageError) -> XMLTree {
-        if data.count > 8, data.containsSubsequence(Array("<!DOCTYPE".utf8)) || data.containsSubsequence(Array("<!ENTITY".utf8)) {
+        if data.count > 8,
+            data.containsSubsequence(Array("<!DOCTYPE".utf8)) || data.containsSubsequence(Array("<!ENTITY".utf8))
+        {
             throw StorageError(.badRequest, "XML bodies with a DOCTYPE or entities are not accepted")
         }
         let builder = TreeBuilder()
@@ -55,7 +57,8 @@ public struct XMLTree: Sendable, Equatable {
         guard parser.parse(), let root = builder.root else {
             throw StorageError(
                 .badRequest,
-                "The request body is not well-formed XML (stopped at line \(parser.lineNumber), column \(parser.columnNumber))")
+                "The request body is not well-formed XML (stopped at line \(parser.lineNumber), column \(parser.columnNumber))"
+            )
         }
         return root
     }
@@ -72,7 +75,8 @@ public struct XMLTree: Sendable, Equatable {
         let prefix = "x\(depth)"
         let tag = name.namespace.isEmpty ? name.local : "\(prefix):\(name.local)"
         output += "<" + tag
-        output += name.namespace.isEmpty ? " xmlns=\"\"" : " xmlns:\(prefix)=\"\(XMLEscaping.attribute(name.namespace))\""
+        output +=
+            name.namespace.isEmpty ? " xmlns=\"\"" : " xmlns:\(prefix)=\"\(XMLEscaping.attribute(name.namespace))\""
         for (key, value) in attributes.sorted(by: { $0.key < $1.key }) where !key.contains(":") {
             output += " \(key)=\"\(XMLEscaping.attribute(value))\""
         }
@@ -120,7 +124,9 @@ enum XMLEscaping {
     /// Writes text with `<`, `>` and `&` escaped (and `"` when `attribute`), byte by byte into a buffer.
     static func write(text value: String, to buffer: inout ByteBuffer) {
         var utf8 = value.utf8
-        let needsEscaping = utf8.contains { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") }
+        let needsEscaping = utf8.contains {
+            $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">")
+        }
         guard needsEscaping else {
             buffer.writeString(value)
             return
@@ -137,7 +143,9 @@ enum XMLEscaping {
     }
 
     static func text(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") })
+        guard
+            value.utf8.contains(where: { $0 == UInt8(ascii: "<") || $0 == UInt8(ascii: "&") || $0 == UInt8(ascii: ">") }
+            )
         else { return value }
         return value.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;")

@@ -1,0 +1,55 @@
+"""Storage inside the whole appliance: `cygnet up` serves it through the front door, and a person's session home
+is their storage space — a file saved in JupyterLab is there over WebDAV, and a file uploaded over WebDAV opens
+(and can be changed) in the session, whichever account wrote it."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+import requests
+
+from hub_e2e import HubBrowser
+
+
+def test_session_home_and_webdav_are_the_same_files(cygnet):
+    username = "s" + secrets.token_hex(4)
+    password = secrets.token_urlsafe(12)
+    cygnet.add_user(username, password)
+    made = cygnet.cli("users", "app-password", "add", username, "--label", "laptop").stdout
+    app_password = re.search(r"^\s{4}(\S+)\s*$", made, re.MULTILINE).group(1)
+    auth = (username, app_password)
+
+    status = requests.get(cygnet.base_url + "/status.php", timeout=30).json()
+    assert status["installed"] is True and status["productname"] == "Cygnet"
+    dav = f"{cygnet.base_url}/remote.php/dav/files/{username}/"
+    upload = requests.put(dav + "from-laptop.txt", data=b"written by the sync client\n", auth=auth, timeout=30)
+    assert upload.status_code == 201, upload.text
+
+    browser = HubBrowser(cygnet.base_url, username)
+    browser.login(password)
+    try:
+        progress = browser.start(cores=1, memory_mb=1024)
+        assert progress.ready, f"the session did not start: {progress.messages}"
+        browser.open_lab()
+        assert browser.read_file("from-laptop.txt") == "written by the sync client\n"
+        # The session (its own Unix account when Cygnet runs as root) may change what came over WebDAV.
+        kernel = browser.start_kernel()
+        changed = browser.execute(
+            kernel, "open('from-laptop.txt', 'a').write('and by the session\\n'); print('ok')")
+        assert changed.strip() == "ok"
+        browser.write_file("from-lab.txt", "saved in JupyterLab\n")
+    finally:
+        browser.stop()
+
+    assert requests.get(dav + "from-lab.txt", auth=auth, timeout=30).text == "saved in JupyterLab\n"
+    assert requests.get(dav + "from-laptop.txt", auth=auth, timeout=30).text == (
+        "written by the sync client\nand by the session\n")
+    listing = requests.request("PROPFIND", dav, auth=auth, headers={"Depth": "1"}, timeout=30)
+    assert listing.status_code == 207 and "from-lab.txt" in listing.text
+    # Another person's app password does not open these files.
+    other = "o" + secrets.token_hex(4)
+    cygnet.add_user(other, secrets.token_urlsafe(12))
+    other_made = cygnet.cli("users", "app-password", "add", other).stdout
+    other_password = re.search(r"^\s{4}(\S+)\s*$", other_made, re.MULTILINE).group(1)
+    assert requests.get(dav + "from-lab.txt", auth=(other, other_password), timeout=30).status_code == 403
