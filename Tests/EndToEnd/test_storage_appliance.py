@@ -53,3 +53,37 @@ def test_session_home_and_webdav_are_the_same_files(cygnet):
     other_made = cygnet.cli("users", "app-password", "add", other).stdout
     other_password = re.search(r"^\s{4}(\S+)\s*$", other_made, re.MULTILINE).group(1)
     assert requests.get(dav + "from-lab.txt", auth=(other, other_password), timeout=30).status_code == 403
+
+
+def app_password(cygnet, username: str) -> str:
+    made = cygnet.cli("users", "app-password", "add", username).stdout
+    return re.search(r"^\s{4}(\S+)\s*$", made, re.MULTILINE).group(1)
+
+
+def test_a_project_shared_with_a_class_reaches_its_members(cygnet):
+    """Group membership lives in cygnet-auth; storage asks for it, so a member syncing with an app password
+    (which names no groups) sees a share made to their class, and someone outside the class does not."""
+    group = "g" + secrets.token_hex(3)
+    cygnet.add_group(group)
+    teacher, pupil, outsider = ("t" + secrets.token_hex(3), "p" + secrets.token_hex(3), "x" + secrets.token_hex(3))
+    cygnet.add_user(teacher, secrets.token_urlsafe(12))
+    cygnet.add_user(pupil, secrets.token_urlsafe(12), groups=[group])
+    cygnet.add_user(outsider, secrets.token_urlsafe(12))
+    teacher_auth = (teacher, app_password(cygnet, teacher))
+    dav = f"{cygnet.base_url}/remote.php/dav/files/{teacher}/"
+    requests.request("MKCOL", dav + "week1", auth=teacher_auth, timeout=30).raise_for_status()
+    requests.put(dav + "week1/exercise.ipynb", data=b"{}", auth=teacher_auth, timeout=30).raise_for_status()
+    shared = requests.post(
+        f"{cygnet.base_url}/ocs/v2.php/apps/files_sharing/api/v1/shares", params={"format": "json"},
+        data={"path": "/week1", "shareType": "1", "shareWith": group, "permissions": "1"},
+        headers={"OCS-APIREQUEST": "true"}, auth=teacher_auth, timeout=30)
+    assert shared.status_code == 200, shared.text
+
+    pupil_auth = (pupil, app_password(cygnet, pupil))
+    exercise = f"{cygnet.base_url}/remote.php/dav/shares/{pupil}/week1/exercise.ipynb"
+    assert requests.get(exercise, auth=pupil_auth, timeout=30).text == "{}"
+    outsider_auth = (outsider, app_password(cygnet, outsider))
+    listing = requests.request(
+        "PROPFIND", f"{cygnet.base_url}/remote.php/dav/shares/{outsider}/", auth=outsider_auth,
+        headers={"Depth": "1"}, timeout=30)
+    assert listing.status_code == 207 and "week1" not in listing.text

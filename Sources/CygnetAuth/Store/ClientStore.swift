@@ -48,7 +48,7 @@ public struct ClientStore: Sendable {
             } catch  where StoreError.isUniqueViolation(error) {
                 throw AuthError(
                     .alreadyExists,
-                    "the client id '\(client.id)' is reserved for Cygnet's hub, but a client with that id was added with 'cygnet clients add' or the settings file; remove that one"
+                    "the client id '\(client.id)' is reserved for Cygnet's own services, but a client with that id was added with 'cygnet clients add' or the settings file; remove that one"
                 )
             }
         }

@@ -25,6 +25,8 @@ struct ApplianceBootstrap: Sendable {
         var administratorPassword: String? = nil
         /// Secrets of this run: the hub's with cygnet-auth, and the one the hub uses with the proxy's control API.
         var hubClientSecret = SecretDigest.newSecret()
+        /// Storage's secret with cygnet-auth: it asks the admin API for people's groups (group shares, quotas).
+        var storageClientSecret = SecretDigest.newSecret()
         var proxyToken = SecretDigest.newSecret()
 
         /// What the child services read on top of the settings file: this run's addresses and secrets.
@@ -44,6 +46,9 @@ struct ApplianceBootstrap: Sendable {
                 "CYGNET_STORAGE_HOST": front.internalHost,
                 "CYGNET_STORAGE_PORT": String(front.storageListenPort),
                 "CYGNET_STORAGE_AUTH_JWKS_URL": "http://\(front.internalHost):\(front.authListenPort)/auth/jwks",
+                "CYGNET_STORAGE_AUTH_URL": "http://\(front.internalHost):\(front.authListenPort)/auth",
+                "CYGNET_STORAGE_AUTH_CLIENT_ID": ApplianceBootstrap.storageClientID,
+                "CYGNET_STORAGE_AUTH_CLIENT_SECRET": storageClientSecret,
             ]
             if software.enabled { environment["CYGNET_HUB_STACK_ROOTS"] = software.mountRoot }
             return environment
@@ -52,6 +57,7 @@ struct ApplianceBootstrap: Sendable {
 
     static let administratorUsername = "admin"
     static let hubClientID = "cygnet-hub"
+    static let storageClientID = "cygnet-storage"
 
     /// The state folder and settings file (written on the first run), read with this run's command-line values.
     func prepareConfiguration() async throws -> Prepared {
@@ -83,7 +89,8 @@ struct ApplianceBootstrap: Sendable {
     /// administrator and prints its password, once.
     func prepareAccounts(_ prepared: inout Prepared, console: Console) async throws {
         let password = try await createAdministratorIfNoAccounts(
-            settings: prepared.settings, hashing: prepared.hashing, hubClient: hubClient(prepared))
+            settings: prepared.settings, hashing: prepared.hashing,
+            applianceClients: [hubClient(prepared), storageClient(prepared)])
         guard let password else { return }
         prepared.administratorPassword = password
         console.print("Administrator account created (the password is shown only this once):")
@@ -141,8 +148,17 @@ struct ApplianceBootstrap: Sendable {
             allowsClientCredentials: true, source: "appliance", createdAt: Int64(Date().timeIntervalSince1970))
     }
 
+    /// Storage reads people's groups through the admin API with a client-credentials token of this client.
+    func storageClient(_ prepared: Prepared) -> RegisteredClient {
+        RegisteredClient(
+            id: Self.storageClientID, name: "Cygnet storage",
+            secretHash: SecretDigest.hash(prepared.storageClientSecret), redirectURIs: [], postLogoutRedirectURIs: [],
+            scopes: [RegisteredClient.adminScope], isPublic: false, allowsClientCredentials: true, source: "appliance",
+            createdAt: Int64(Date().timeIntervalSince1970))
+    }
+
     private func createAdministratorIfNoAccounts(
-        settings: ApplianceSettings, hashing: PasswordHasher.Parameters, hubClient: RegisteredClient
+        settings: ApplianceSettings, hashing: PasswordHasher.Parameters, applianceClients: [RegisteredClient]
     ) async throws -> String? {
         let logger = Logger(label: "cygnet") {
             StructuredLogHandler(label: $0, level: settings.logLevel, format: settings.logFormat)
@@ -150,7 +166,7 @@ struct ApplianceBootstrap: Sendable {
         do {
             return try await SQLStore.withStore(settings.database, logger: logger) { store in
                 try await AuthSchema.migrate(store)
-                try await ClientStore(store: store).replaceAppliance(hubClient)
+                for client in applianceClients { try await ClientStore(store: store).replaceAppliance(client) }
                 let accounts = AccountService(store: store, hasher: PasswordHasher(parameters: hashing))
                 guard try await accounts.users.list().isEmpty else { return nil }
                 let password = AccountService.generatePassword()

@@ -11,11 +11,14 @@ import NIOHTTP1
 actor AuthAdminClient {
     let settings: HubSettings
     let httpClient: HTTPClient
-    private var token: (value: String, expires: ContinuousClock.Instant)?
+    let credentials: ClientCredentials
 
     init(settings: HubSettings, httpClient: HTTPClient) {
         self.settings = settings
         self.httpClient = httpClient
+        self.credentials = ClientCredentials(
+            tokenURL: settings.authInternalURL + "/token", clientID: settings.clientID,
+            clientSecret: settings.clientSecret, scope: "cygnet:admin", httpClient: httpClient)
     }
 
     enum Outcome: Sendable, Equatable {
@@ -61,21 +64,10 @@ actor AuthAdminClient {
     }
 
     private func accessToken() async throws -> String {
-        if let token, ContinuousClock.now < token.expires { return token.value }
-        let request = TokenEndpointRequest.make(
-            settings: settings, form: [("grant_type", "client_credentials"), ("scope", "cygnet:admin")])
-        let response = try await httpClient.execute(request, timeout: .seconds(10))
-        let body = try await response.body.collect(upTo: 1024 * 1024)
-        guard response.status == .ok,
-            let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
-            let value = object["access_token"] as? String
-        else {
-            throw HubAPIError(
-                .badGateway, "the sign-in service did not give the hub an administrator token (\(response.status.code))"
-            )
+        do {
+            return try await credentials.accessToken()
+        } catch let failure as ClientCredentials.Failure {
+            throw HubAPIError(.badGateway, failure.description)
         }
-        let lifetime = (object["expires_in"] as? Int).map { max(10, $0 - 30) } ?? 60
-        token = (value, ContinuousClock.now + .seconds(lifetime))
-        return value
     }
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CygnetRuntime
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -17,10 +18,7 @@ enum TokenEndpointRequest {
         return request
     }
 
-    /// `application/x-www-form-urlencoded` value encoding (RFC 6749 appendix B for the Basic credentials too).
     static func formEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        ClientCredentials.formEncode(text)
     }
 }

@@ -20,11 +20,13 @@ public struct StorageAuthenticator: Sendable {
     let shares: ShareStore
     let linkPasswords: LinkPasswordCache
     let appPasswordChecks: RecentChecks
+    let groups: GroupDirectory?
 
-    public init(appPasswords: AppPasswordStore, tokens: TokenVerifier?, shares: ShareStore) {
+    public init(appPasswords: AppPasswordStore, tokens: TokenVerifier?, shares: ShareStore, groups: GroupDirectory?) {
         self.appPasswords = appPasswords
         self.tokens = tokens
         self.shares = shares
+        self.groups = groups
         self.linkPasswords = LinkPasswordCache()
         self.appPasswordChecks = RecentChecks()
     }
@@ -74,12 +76,12 @@ public struct StorageAuthenticator: Sendable {
                 throw StorageError(.unauthorized, "The Basic credentials are malformed")
             }
             let key = SecretDigest.hash(user + "\u{0}" + password)
-            if await appPasswordChecks.contains(key) { return (user, []) }
-            guard AccountName.isValid(user), try await appPasswords.verify(userName: user, password: password) else {
-                throw StorageError(.unauthorized, "Wrong user name or app password")
+            if await !appPasswordChecks.contains(key) {
+                guard AccountName.isValid(user), try await appPasswords.verify(userName: user, password: password)
+                else { throw StorageError(.unauthorized, "Wrong user name or app password") }
+                await appPasswordChecks.insert(key)
             }
-            await appPasswordChecks.insert(key)
-            return (user, [])
+            return (user, await groups?.groups(of: user) ?? [])
         }
         if header.count > 7, header.prefix(7).lowercased() == "bearer " {
             guard let tokens else { throw StorageError(.unauthorized, "Bearer tokens are not accepted here") }

@@ -8,14 +8,20 @@ import SQLKit
 public actor QuotaTracker {
     let store: SQLStore
     let defaultLimit: Int64?
+    let groupLimits: [String: Int64?]
+    let groups: GroupDirectory?
     private var measured: [String: (bytes: Int64, at: ContinuousClock.Instant)] = [:]
     private var reserved: [String: Int64] = [:]
 
     static let remeasureAfter = Duration.seconds(30)
 
-    public init(store: SQLStore, defaultLimit: Int64?) {
+    public init(
+        store: SQLStore, defaultLimit: Int64?, groupLimits: [String: Int64?] = [:], groups: GroupDirectory? = nil
+    ) {
         self.store = store
         self.defaultLimit = defaultLimit
+        self.groupLimits = groupLimits
+        self.groups = groups
     }
 
     public struct Status: Sendable, Equatable {
@@ -81,8 +87,15 @@ public actor QuotaTracker {
         return bytes
     }
 
+    /// The user's own quota if one was set; else the largest of their groups' (none if any group has none); else
+    /// the default.
     func limit(for user: String) async throws -> Int64? {
-        try await QuotaStore(store: store).limit(for: user) ?? defaultLimit
+        if let own = try await QuotaStore(store: store).limit(for: user) { return own }
+        if !groupLimits.isEmpty, let groups {
+            let limits = await groups.groups(of: user).compactMap { groupLimits[$0] }
+            if !limits.isEmpty { return limits.contains { $0 == nil } ? nil : limits.compactMap { $0 }.max() }
+        }
+        return defaultLimit
     }
 }
 

@@ -12,11 +12,13 @@ public enum StorageServer {
         settings: StorageSettings, publicURL: String, store: SQLStore, authenticator: StorageAuthenticator,
         instanceID: String, fileIO: NIOThreadPool, observability: Observability, logger: Logger
     ) -> Router<StorageRequestContext> {
+        let quota = QuotaTracker(
+            store: store, defaultLimit: settings.defaultQuota, groupLimits: settings.groupQuotas,
+            groups: authenticator.groups)
         let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
         let router = Router(context: StorageRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware())
-        let quota = QuotaTracker(store: store, defaultLimit: settings.defaultQuota)
         let controller = DAVController(
             spaces: spaces, index: FileIndex(store: store), properties: PropertyStore(store: store),
             locks: LockManager(), quota: quota, shareStore: ShareStore(store: store),
@@ -55,8 +57,18 @@ public enum StorageServer {
                 : TokenVerifier(
                     issuer: settings.authIssuer, audience: settings.tokenAudience, jwksURL: settings.authJWKSURL,
                     logger: logger)
+            let directory =
+                settings.clientSecret.isEmpty
+                ? nil
+                : GroupDirectory(
+                    authURL: settings.authURL,
+                    credentials: ClientCredentials(
+                        tokenURL: settings.authURL + "/token", clientID: settings.clientID,
+                        clientSecret: settings.clientSecret, scope: "cygnet:admin"),
+                    logger: logger)
             let authenticator = StorageAuthenticator(
-                appPasswords: AppPasswordStore(store: store), tokens: verifier, shares: ShareStore(store: store))
+                appPasswords: AppPasswordStore(store: store), tokens: verifier, shares: ShareStore(store: store),
+                groups: directory)
             let fileIO = NIOThreadPool(numberOfThreads: 16)
             fileIO.start()
             let app = Application(

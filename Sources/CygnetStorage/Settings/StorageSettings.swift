@@ -15,6 +15,13 @@ public struct StorageSettings: Sendable {
     public var authJWKSURL: String
     /// The audience tokens must name.
     public var tokenAudience: String
+    /// cygnet-auth's internal address and storage's client there, to ask for users' groups (group shares and
+    /// quotas); no secret, no group lookups.
+    public var authURL: String
+    public var clientID: String
+    public var clientSecret: String
+    /// Quotas by group: a member gets the largest of their groups' (their own, if set, wins).
+    public var groupQuotas: [String: Int64?]
     public var limits: StorageLimits
     /// What each user may store unless `cygnet users quota` says otherwise; nil for no limit.
     public var defaultQuota: Int64?
@@ -47,6 +54,14 @@ public struct StorageSettings: Sendable {
         authIssuer = try settings.string("storage.auth.issuer", default: appliance.publicURL + "/auth")
         authJWKSURL = try settings.string("storage.auth.jwks_url", default: "http://127.0.0.1:8001/auth/jwks")
         tokenAudience = try settings.string("storage.auth.audience", default: "cygnet-storage")
+        authURL = try settings.string("storage.auth.url", default: "http://127.0.0.1:8001/auth")
+        clientID = try settings.string("storage.auth.client_id", default: "cygnet-storage")
+        clientSecret = try settings.string("storage.auth.client_secret", default: "")
+        var groupQuotas: [String: Int64?] = [:]
+        for group in settings.childNames(of: "storage.quota.groups") {
+            groupQuotas[group] = try settings.byteSize("storage.quota.groups.\(group)", default: nil)
+        }
+        self.groupQuotas = groupQuotas
         defaultQuota = try settings.byteSize("storage.quota.default", default: nil)
         trashDays = try settings.int("storage.trash.keep_days", default: 30, range: 0...3650)
         versionsKept = try settings.int("storage.versions.keep", default: 10, range: 0...1000)
