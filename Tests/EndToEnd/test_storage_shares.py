@@ -124,8 +124,18 @@ def test_a_public_link_needs_its_password_and_expires(tmp_path: Path):
         escape = requests.get(f"{server.base_url}/remote.php/dav/files/alice/tutorial/README.md",
                               auth=(token, "open sesame 42"))
         assert escape.status_code == 401
+        # In a browser: the password form, then the folder's files.
+        page = requests.Session()
+        form = page.get(link["url"].replace("http://127.0.0.1:8000", server.base_url))
+        assert form.status_code == 200 and 'type="password"' in form.text and "README.md" not in form.text
+        assert page.post(f"{server.base_url}/s/{token}", data={"password": "wrong"}).status_code == 403
+        opened = page.post(f"{server.base_url}/s/{token}", data={"password": "open sesame 42"})
+        assert opened.status_code == 200 and "README.md" in opened.text
+        assert page.get(f"{server.base_url}/s/{token}/README.md").text == "# Welcome"
+        assert requests.get(f"{server.base_url}/s/{token}/README.md").text != "# Welcome"
         # The expiry date passes: the link is gone.
         requests.put(f"{server.base_url}{SHARES_API}/{link['id']}", data={"expireDate": "2020-01-01"},
                      headers=OCS, auth=(alice.username, alice.password)).raise_for_status()
         assert requests.get(url, auth=(token, "open sesame 42")).status_code == 404
+        assert page.get(f"{server.base_url}/s/{token}/README.md").status_code == 404
         assert (server.space("alice") / "tutorial" / "README.md").read_text() == "# Welcome"

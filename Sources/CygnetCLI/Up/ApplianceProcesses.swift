@@ -49,6 +49,7 @@ struct ApplianceProcesses: Sendable {
                 // The paths sync clients use (storage-protocols.md §1): DAV, OCS, the status probe, public links.
                 "--route", "/remote.php=\(storageTarget)", "--route", "/ocs=\(storageTarget)",
                 "--route", "/status.php=\(storageTarget)", "--route", "/public.php=\(storageTarget)",
+                "--route", "/s=\(storageTarget)",
                 "--exit-with-parent",
             ] + (software.isEmpty ? [] : ["--route", "/cvmfs=http://\(loopback):\(front.softwareListenPort)"]),
             environment: environment, outputPrefix: "[proxy] ", isHealthy: { await proxyProbe.check() })

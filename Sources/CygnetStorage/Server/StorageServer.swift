@@ -11,7 +11,7 @@ public enum StorageServer {
     public static func router(
         settings: StorageSettings, publicURL: String, store: SQLStore, authenticator: StorageAuthenticator,
         instanceID: String, fileIO: NIOThreadPool, observability: Observability, logger: Logger
-    ) -> Router<StorageRequestContext> {
+    ) throws -> Router<StorageRequestContext> {
         let quota = QuotaTracker(
             store: store, defaultLimit: settings.defaultQuota, groupLimits: settings.groupQuotas,
             groups: authenticator.groups)
@@ -29,6 +29,9 @@ public enum StorageServer {
             instanceID: instanceID, fileIO: fileIO, limits: settings.limits, logger: logger)
         router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
         OCSController(authenticator: authenticator, spaces: spaces, quota: quota).addRoutes(to: router)
+        try LinkPageController(
+            controller: controller, shares: ShareStore(store: store), passwords: authenticator.linkPasswords
+        ).addRoutes(to: router)
         ShareController(
             authenticator: authenticator, spaces: spaces, shares: ShareStore(store: store),
             index: FileIndex(store: store),
@@ -72,7 +75,7 @@ public enum StorageServer {
             let fileIO = NIOThreadPool(numberOfThreads: 16)
             fileIO.start()
             let app = Application(
-                router: router(
+                router: try router(
                     settings: settings, publicURL: appliance.publicURL, store: store, authenticator: authenticator,
                     instanceID: instanceID, fileIO: fileIO, observability: observability, logger: logger),
                 configuration: .init(
