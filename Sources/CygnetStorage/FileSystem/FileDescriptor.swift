@@ -60,10 +60,10 @@ public struct FileEntry: Sendable, Hashable {
     }
 
     static func writeHex(_ value: UInt64, to buffer: inout ByteBuffer) {
-        let digits = Array("0123456789abcdef".utf8)
         var shift = max(0, (63 - value.leadingZeroBitCount) / 4 * 4)
         while shift >= 0 {
-            buffer.writeInteger(digits[Int((value >> UInt64(shift)) & 0xF)])
+            let nibble = UInt8((value >> UInt64(shift)) & 0xF)
+            buffer.writeInteger(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
             shift -= 4
         }
     }

@@ -165,18 +165,36 @@ public struct FileIndex: Sendable {
 
     static let columns = "id, path, inode, sha1, md5, adler32, sum_modified, sum_size"
 
+    /// A folder's records in one query. Each row comes back as one text column, parsed here: decoding eight
+    /// columns per row through SQLKit's `Decoder` was a quarter of a 10,000-file listing.
     static func children(space: String, parent: String, in db: any SQLDatabase) async throws -> [String: FileRecord] {
         let rows = try await db.raw(
             """
-            SELECT \(unsafeRaw: columns) FROM storage_files WHERE space = \(bind: space) AND parent = \(bind: parent)
+            SELECT CAST(id AS TEXT) || ' ' || CAST(inode AS TEXT) || ' ' || coalesce(CAST(sum_modified AS TEXT), '')
+              || ' ' || coalesce(CAST(sum_size AS TEXT), '') || ' ' || coalesce(sha1, '') || ' ' || coalesce(md5, '')
+              || ' ' || coalesce(adler32, '') || ' ' || path AS packed
+            FROM storage_files WHERE space = \(bind: space) AND parent = \(bind: parent)
             """
         ).all()
         var records: [String: FileRecord] = [:]
         records.reserveCapacity(rows.count)
         let prefixLength = parent.isEmpty ? 0 : parent.count + 1
         for row in rows {
-            let path = try row.decode(column: "path", as: String.self)
-            records[String(path.dropFirst(prefixLength))] = try record(from: row)
+            let packed = try row.decode(column: "packed", as: String.self)
+            let parts = packed.split(separator: " ", maxSplits: 7, omittingEmptySubsequences: false)
+            guard parts.count == 8, let id = Int64(parts[0]), let inode = Int64(parts[1]) else {
+                throw StoreError(code: .notFound, message: "a file record of \(parent) could not be read")
+            }
+            var checksums: Checksums?
+            if !parts[4].isEmpty || !parts[5].isEmpty || !parts[6].isEmpty,
+                let modified = Int64(parts[2]), let size = Int64(parts[3])
+            {
+                checksums = Checksums(
+                    sha1: parts[4].isEmpty ? nil : String(parts[4]), md5: parts[5].isEmpty ? nil : String(parts[5]),
+                    adler32: parts[6].isEmpty ? nil : String(parts[6]), modified: modified, size: size)
+            }
+            records[String(parts[7].dropFirst(prefixLength))] = FileRecord(
+                id: id, inode: UInt64(bitPattern: inode), checksums: checksums)
         }
         return records
     }

@@ -71,7 +71,7 @@ struct LiveProperties {
                 Self.writeOCID(record.id, instanceID: instanceID, to: &buffer)
             case "fileid":
                 guard let record = resource.record else { return false }
-                buffer.writeString(String(record.id))
+                buffer.writeDecimal(record.id)
             case "permissions":
                 if location.isShared {
                     let permissions =
@@ -80,7 +80,7 @@ struct LiveProperties {
                 } else {
                     buffer.writeStaticString(entry.isDirectory ? "RGDNVCK" : "RGDNVW")
                 }
-            case "size": buffer.writeString(String(resource.summary?.totalSize ?? entry.size))
+            case "size": buffer.writeDecimal(resource.summary?.totalSize ?? entry.size)
             case "checksums":
                 guard !entry.isDirectory, let sums = resource.record?.checksums, sums.isValid(for: entry) else {
                     return false
@@ -120,7 +120,7 @@ struct LiveProperties {
             buffer.writeInteger(UInt8(ascii: "\""))
         case "getcontentlength":
             guard !entry.isDirectory else { return false }
-            buffer.writeString(String(entry.size))
+            buffer.writeDecimal(entry.size)
         case "getcontenttype":
             buffer.writeString(entry.isDirectory ? "httpd/unix-directory" : ContentTypes.type(of: entry.name))
         case "displayname": XMLEscaping.write(text: resource.path.isRoot ? owner : entry.name, to: &buffer)
@@ -155,9 +155,12 @@ struct LiveProperties {
     }
 
     static func writeOCID(_ id: Int64, instanceID: String, to buffer: inout ByteBuffer) {
-        let digits = String(id)
-        for _ in digits.utf8.count..<max(8, digits.utf8.count) { buffer.writeInteger(UInt8(ascii: "0")) }
-        buffer.writeString(digits)
+        var scale: Int64 = 10_000_000
+        while scale > 1 && id < scale {
+            buffer.writeInteger(UInt8(ascii: "0"))
+            scale /= 10
+        }
+        buffer.writeDecimal(id)
         buffer.writeString(instanceID)
     }
 }
@@ -176,5 +179,26 @@ enum ContentTypes {
     static func type(of name: String) -> String {
         guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "application/octet-stream" }
         return byExtension[name[name.index(after: dot)...].lowercased()] ?? "application/octet-stream"
+    }
+}
+
+extension ByteBuffer {
+    /// A non-negative number in decimal, without making a string first (several per entry of a listing).
+    mutating func writeDecimal(_ value: Int64) {
+        guard value > 0 else {
+            if value == 0 { writeInteger(UInt8(ascii: "0")) } else { writeString(String(value)) }
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            while rest > 0 {
+                raw[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            }
+            writeBytes(UnsafeRawBufferPointer(rebasing: raw[(24 - count)...]))
+        }
     }
 }
