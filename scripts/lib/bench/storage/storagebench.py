@@ -692,6 +692,7 @@ def run_parallel_puts(target: Target, folder: str, files: list[SmallFile],
     servers share the cores). Each status must be 201."""
     make_collection(target, folder)
     config = scratch / f"puts-{target.name}.curlrc"
+    config.touch(mode=0o600)  # it holds the app password
     config.write_text(parallel_put_config(target, folder, files))
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -932,6 +933,7 @@ def start_targets(arguments: argparse.Namespace, bench: Path, run_dir: Path) -> 
 
 
 def run(arguments: argparse.Namespace, bench: Path, run_dir: Path) -> int:
+    started = time.monotonic()
     for name, text in PROPFIND_BODIES.items():
         PROPFIND_BODY_FILES[name] = run_dir / f"propfind-{name}.xml"
         PROPFIND_BODY_FILES[name].write_text(text)
@@ -983,7 +985,7 @@ def run(arguments: argparse.Namespace, bench: Path, run_dir: Path) -> int:
     if FINDINGS.problems:
         loud(f"{len(FINDINGS.problems)} PROBLEM(S) in this run:\n" + "\n".join(
             f"- {problem.splitlines()[0]}" for problem in FINDINGS.problems))
-    log(f"\nresults: {result_file}")
+    log(f"\nresults: {result_file} (the benchmark took {time.monotonic() - started:.0f} s)")
     return 1 if FINDINGS.problems else 0
 
 
