@@ -896,9 +896,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=int(os.environ.get("CYGNET_BENCH_RUNS", "5")),
                         help="timed runs of PROPFIND and of the small PUTs, after one warm-up (env CYGNET_BENCH_RUNS; "
                              "default 5)")
-    parser.add_argument("--big-runs", type=int, default=int(os.environ.get("CYGNET_BENCH_BIG_RUNS", "3")),
+    parser.add_argument("--big-runs", type=int, default=int(os.environ.get("CYGNET_BENCH_BIG_RUNS", "5")),
                         help="timed runs of the 1 GiB transfers and of nextcloudcmd (env CYGNET_BENCH_BIG_RUNS; "
-                             "default 3)")
+                             "default 5)")
     parser.add_argument("--big-mib", type=int, default=int(os.environ.get("CYGNET_BENCH_BIG_MIB", "1024")),
                         help="size of the big file in MiB (env CYGNET_BENCH_BIG_MIB; default 1024)")
     parser.add_argument("--peers-only", action="store_true",
