@@ -178,3 +178,27 @@ def test_a_full_quota_refuses_uploads_whole(tmp_path: Path):
         user = requests.get(server.base_url + "/ocs/v1.php/cloud/user?format=json", auth=auth,
                             headers={"OCS-APIREQUEST": "true"}).json()
         assert user["ocs"]["data"]["quota"]["total"] == 3_000_000
+
+
+def test_uploads_are_invited_with_100_continue(tmp_path: Path):
+    """curl (and other clients) send `Expect: 100-continue` and wait for it before an upload's body; without the
+    interim answer every upload over 1 KiB stalls for a second."""
+    import base64
+    import socket
+
+    with running_storage(tmp_path / "server") as server:
+        alice = server.add_account("alice")
+        token = base64.b64encode(f"{alice.username}:{alice.password}".encode()).decode()
+        body = b"x" * 4096
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection:
+            connection.sendall(
+                f"PUT /remote.php/dav/files/alice/expect.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Authorization: Basic {token}\r\nContent-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n".encode())
+            interim = connection.recv(1024)
+            assert interim.startswith(b"HTTP/1.1 100"), interim
+            connection.sendall(body)
+            final = b""
+            while b"\r\n\r\n" not in final:
+                final += connection.recv(4096)
+            assert final.startswith(b"HTTP/1.1 201"), final
+        assert (server.space("alice") / "expect.bin").read_bytes() == body

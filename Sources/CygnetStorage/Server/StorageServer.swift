@@ -78,6 +78,7 @@ public enum StorageServer {
                 router: try router(
                     settings: settings, publicURL: appliance.publicURL, store: store, authenticator: authenticator,
                     instanceID: instanceID, fileIO: fileIO, observability: observability, logger: logger),
+                server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
                 configuration: .init(
                     address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),
                 services: extraServices, logger: logger)
