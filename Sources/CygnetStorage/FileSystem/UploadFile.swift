@@ -48,11 +48,6 @@ public final class UploadFile: @unchecked Sendable {
         }
     }
 
-    /// Bytes written so far.
-    public var size: Int64 {
-        (try? descriptor.status().size) ?? 0
-    }
-
     /// Removes the staged file (after a failed or refused upload).
     public func discard() {
         unlink(stagingPath)

@@ -30,8 +30,8 @@ struct DAVMiddleware: RouterMiddleware {
                 return try await controller.handleTrash(request, rawPath: rawPath, identity: identity)
             }
             if rawPath.hasPrefix(DAVController.uploadsRoot) {
-                let user = try await authenticator.user(for: request.headers)
-                return try await controller.handleUpload(request, rawPath: rawPath, user: user)
+                let identity = try await authenticator.identity(for: request.headers)
+                return try await controller.handleUpload(request, rawPath: rawPath, identity: identity)
             }
             guard let target = try DAVTarget(rawPath: rawPath) else {
                 throw StorageError(.notFound, "There is nothing at \(rawPath)")

@@ -12,6 +12,7 @@ public enum StorageServer {
         settings: StorageSettings, publicURL: String, store: SQLStore, authenticator: StorageAuthenticator,
         instanceID: String, fileIO: NIOThreadPool, observability: Observability, logger: Logger
     ) throws -> Router<StorageRequestContext> {
+        let (index, shares) = (FileIndex(store: store), ShareStore(store: store))
         let quota = QuotaTracker(
             store: store, defaultLimit: settings.defaultQuota, groupLimits: settings.groupQuotas,
             groups: authenticator.groups)
@@ -20,8 +21,8 @@ public enum StorageServer {
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware())
         let controller = DAVController(
-            spaces: spaces, index: FileIndex(store: store), properties: PropertyStore(store: store),
-            locks: LockManager(), quota: quota, shareStore: ShareStore(store: store),
+            spaces: spaces, index: index, properties: PropertyStore(store: store),
+            locks: LockManager(), quota: quota, shareStore: shares,
             trash: settings.trashDays > 0
                 ? TrashBin(spacesRoot: settings.root, store: store, keepDays: settings.trashDays) : nil,
             versions: settings.versionsKept > 0
@@ -30,11 +31,11 @@ public enum StorageServer {
         router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
         OCSController(authenticator: authenticator, spaces: spaces, quota: quota).addRoutes(to: router)
         try LinkPageController(
-            controller: controller, shares: ShareStore(store: store), passwords: authenticator.linkPasswords
+            controller: controller, shares: shares, passwords: authenticator.linkPasswords
         ).addRoutes(to: router)
         ShareController(
-            authenticator: authenticator, spaces: spaces, shares: ShareStore(store: store),
-            index: FileIndex(store: store),
+            authenticator: authenticator, spaces: spaces, shares: shares,
+            index: index,
             instanceID: instanceID, publicURL: publicURL
         ).addRoutes(to: router)
         observability.addRoutes(to: router.group("storage")) {
@@ -78,7 +79,7 @@ public enum StorageServer {
                 router: try router(
                     settings: settings, publicURL: appliance.publicURL, store: store, authenticator: authenticator,
                     instanceID: instanceID, fileIO: fileIO, observability: observability, logger: logger),
-                server: .http1(additionalChannelHandlers: [ExpectContinueHandler()]),
+                server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
                 configuration: .init(
                     address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),
                 services: extraServices, logger: logger)

@@ -66,15 +66,13 @@ extension DAVController {
             let hasher = UploadHasher(extra: nil)
             let content = ByteBuffer(bytes: part.content)
             try await blocking { try hasher.write([content], to: upload) }
-            var sums = hasher.checksums()
+            let sums = hasher.checksums()
             if let md5 = part.md5, md5 != sums.md5 {
                 throw StorageError(.badRequest, "The MD5 of \(path) does not match; it was not saved")
             }
-            try await keepVersion(of: path, existing: existing, in: location)
-            let entry = try await blocking { try space.commit(upload, to: path, modified: part.modified) }
-            sums.modified = entry.modified
-            await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
-            let id = try await index.recordContent(space: location.owner, path: path, entry: entry, checksums: sums)
+            let (entry, id, _) = try await putInPlace(
+                upload, checksums: sums, at: path, in: location, replacing: existing, modified: part.modified,
+                reservation: reservation)
             let ocID = LiveProperties.ocID(id, instanceID: instanceID)
             return [
                 "error": false, "etag": entry.fileETag, "fileid": ocID, "OC-FileID": ocID, "permissions": "RGDNVW",

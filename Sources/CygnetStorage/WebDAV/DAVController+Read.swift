@@ -48,21 +48,23 @@ extension DAVController {
         }
         headers[.contentLength] = String(length)
         guard includeBody else { return Response(status: status, headers: headers) }
-        let body = ResponseBody(contentLength: Int(length)) { [file, start, length] writer in
+        return Response(status: status, headers: headers, body: fileBody(file, start: start, length: length))
+    }
+
+    /// `length` bytes of `file` from `start`, read in chunks on the file pool as the client takes them.
+    func fileBody(_ file: FileDescriptor, start: Int64, length: Int64) -> ResponseBody {
+        ResponseBody(contentLength: Int(length)) { writer in
             var offset = start
             let end = start + length
             while offset < end {
                 let want = Int(min(Int64(Self.readChunkSize), end - offset))
-                let chunk = try await blocking { [offset] () throws -> ByteBuffer in
-                    try Self.read(file, at: offset, count: want)
-                }
+                let chunk = try await blocking { [offset] in try Self.read(file, at: offset, count: want) }
                 guard chunk.readableBytes > 0 else { break }
                 offset += Int64(chunk.readableBytes)
                 try await writer.write(chunk)
             }
             try await writer.finish(nil)
         }
-        return Response(status: status, headers: headers, body: body)
     }
 
     static func read(_ file: FileDescriptor, at offset: Int64, count: Int) throws(StorageError) -> ByteBuffer {

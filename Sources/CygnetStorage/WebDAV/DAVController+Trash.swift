@@ -10,12 +10,7 @@ extension DAVController {
     /// `…/trashbin/<user>/restore/<name>` puts it back; DELETE removes it (or everything) for good.
     func handleTrash(_ request: Request, rawPath: Substring, identity: StorageIdentity) async throws -> Response {
         do {
-            let segments = try rawPath.dropFirst(Self.trashRoot.count).split(separator: "/").map {
-                guard let name = SpacePath.percentDecoded($0) else {
-                    throw StorageError(.badRequest, "The trash path has a malformed percent-encoding")
-                }
-                return name
-            }
+            let segments = try Self.segments(of: rawPath, below: Self.trashRoot)
             guard segments.count >= 2, segments[0] == identity.name, !identity.isLink, segments[1] == "trash" else {
                 throw StorageError(.notFound, "Your trash is at \(Self.trashRoot)\(identity.name)/trash/")
             }
@@ -63,6 +58,18 @@ extension DAVController {
         } catch let error as StorageError {
             return Self.errorResponse(error, method: request.method)
         }
+    }
+
+    /// The percent-decoded segments of a path below one of the extra DAV roots (uploads, trash).
+    static func segments(of rawPath: Substring, below root: String) throws(StorageError) -> [String] {
+        var segments: [String] = []
+        for raw in rawPath.dropFirst(root.count).split(separator: "/") {
+            guard let name = SpacePath.percentDecoded(raw) else {
+                throw StorageError(.badRequest, "The path has a malformed percent-encoding: \(raw)")
+            }
+            segments.append(name)
+        }
+        return segments
     }
 
     static func filesRootFor(_ user: String) -> String {

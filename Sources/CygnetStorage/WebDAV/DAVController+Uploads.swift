@@ -8,14 +8,10 @@ extension DAVController {
     static let uploadsRoot = "/remote.php/dav/uploads/"
 
     /// Nextcloud chunking v2: MKCOL a transfer folder, PUT the chunks, MOVE its `.file` onto the destination.
-    func handleUpload(_ request: Request, rawPath: Substring, user: String) async throws -> Response {
+    func handleUpload(_ request: Request, rawPath: Substring, identity: StorageIdentity) async throws -> Response {
+        let user = identity.name
         do {
-            let segments = try rawPath.dropFirst(Self.uploadsRoot.count).split(separator: "/").map {
-                guard let name = SpacePath.percentDecoded($0) else {
-                    throw StorageError(.badRequest, "The upload path has a malformed percent-encoding")
-                }
-                return name
-            }
+            let segments = try Self.segments(of: rawPath, below: Self.uploadsRoot)
             guard let owner = segments.first else {
                 throw StorageError(.notFound, "Name the user: \(Self.uploadsRoot)<user>/")
             }
@@ -49,7 +45,8 @@ extension DAVController {
                     request, area: area, space: space, user: user, folder: folderName, transfer: segments[1],
                     chunk: segments[2])
             case (3, "MOVE") where segments[2] == ".file":
-                return try await assemble(request, area: area, user: user, folder: folderName, transfer: segments[1])
+                return try await assemble(
+                    request, area: area, identity: identity, folder: folderName, transfer: segments[1])
             default:
                 throw StorageError(.notAllowed, "\(method) is not possible here")
             }
@@ -91,12 +88,11 @@ extension DAVController {
     }
 
     func assemble(
-        _ request: Request, area: ChunkedUploadArea, user: String, folder: String, transfer: String
+        _ request: Request, area: ChunkedUploadArea, identity: StorageIdentity, folder: String, transfer: String
     ) async throws -> Response {
         guard let header = request.headers[.destination] else {
             throw StorageError(.badRequest, "Moving an upload needs a Destination header")
         }
-        let identity = StorageIdentity(name: user, groups: [], link: nil)
         let location = try await locate(DAVTarget.destination(header), identity: identity)
         let space = location.space
         let path = location.path
@@ -143,16 +139,14 @@ extension DAVController {
                 throw StorageError(
                     .badRequest, "The chunks add up to \(hasher.size) bytes, not the \(declared) announced")
             }
-            var sums = hasher.checksums()
-            if let expected, !expected.matches(sums) {
+            let checked = hasher.checksums()
+            if let expected, !expected.matches(checked) {
                 throw StorageError(
                     .badRequest, "The assembled file's \(expected.algorithm.rawValue) checksum does not match")
             }
-            try await keepVersion(of: path, existing: existing, in: location)
-            let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
-            sums.modified = entry.modified
-            await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
-            let id = try await index.recordContent(space: location.owner, path: path, entry: entry, checksums: sums)
+            let (entry, id, sums) = try await putInPlace(
+                upload, checksums: checked, at: path, in: location, replacing: existing, modified: modified,
+                reservation: reservation)
             try await blocking { area.remove(user: folder, transfer: transfer) }
             var headers = uploadHeaders(entry: entry, id: id, modifiedAccepted: modified != nil)
             headers[.ocChecksum] = sums.header

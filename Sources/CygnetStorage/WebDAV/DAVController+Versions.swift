@@ -59,19 +59,7 @@ extension DAVController {
                 var headers = HTTPFields()
                 headers[.contentType] = ContentTypes.type(of: path.name)
                 headers[.contentLength] = String(size)
-                let body = ResponseBody(contentLength: Int(size)) { writer in
-                    var offset: Int64 = 0
-                    while offset < size {
-                        let chunk = try await blocking { [offset] in
-                            try Self.read(file, at: offset, count: Self.readChunkSize)
-                        }
-                        guard chunk.readableBytes > 0 else { break }
-                        offset += Int64(chunk.readableBytes)
-                        try await writer.write(chunk)
-                    }
-                    try await writer.finish(nil)
-                }
-                return Response(status: .ok, headers: headers, body: body)
+                return Response(status: .ok, headers: headers, body: fileBody(file, start: 0, length: size))
             case (4, "MOVE"):
                 return try await restoreVersion(segments[3], of: fileID, at: path, owner: owner, identity: identity)
             default:
@@ -108,14 +96,9 @@ extension DAVController {
             let hasher = UploadHasher(extra: nil)
             let source = versions.root + "/" + folder + "/" + String(fileID) + "/" + version
             try await blocking { try hasher.append(contentsOf: source, to: upload) }
-            try await keepVersion(of: path, existing: existing, in: location)
-            let entry = try await blocking {
-                try space.commit(upload, to: path, modified: chosen.modified * 1_000_000_000)
-            }
-            var sums = hasher.checksums()
-            sums.modified = entry.modified
-            await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
-            _ = try await index.recordContent(space: owner, path: path, entry: entry, checksums: sums)
+            _ = try await putInPlace(
+                upload, checksums: hasher.checksums(), at: path, in: location, replacing: existing,
+                modified: chosen.modified * 1_000_000_000, reservation: reservation)
             return Self.empty(.created)
         } catch {
             upload.discard()

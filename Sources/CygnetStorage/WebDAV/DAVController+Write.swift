@@ -41,17 +41,15 @@ extension DAVController {
             {
                 throw StorageError(.badRequest, "Received \(hasher.size) bytes but OC-Total-Length said \(declared)")
             }
-            var sums = hasher.checksums()
-            if let expected, !expected.matches(sums) {
+            let checked = hasher.checksums()
+            if let expected, !expected.matches(checked) {
                 throw StorageError(
                     .badRequest,
                     "The upload's \(expected.algorithm.rawValue) checksum does not match; nothing was saved")
             }
-            try await keepVersion(of: path, existing: existing, in: call.location)
-            let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
-            sums.modified = entry.modified
-            await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
-            let id = try await index.recordContent(space: call.owner, path: path, entry: entry, checksums: sums)
+            let (entry, id, sums) = try await putInPlace(
+                upload, checksums: checked, at: path, in: call.location, replacing: existing, modified: modified,
+                reservation: reservation)
             var headers = uploadHeaders(entry: entry, id: id, modifiedAccepted: modified != nil)
             headers[.ocChecksum] = sums.header
             return Self.empty(existing == nil ? .created : .noContent, headers: headers)
@@ -60,6 +58,22 @@ extension DAVController {
             await quota.release(reservation)
             throw error
         }
+    }
+
+    /// The steps every upload ends with: keep the content it replaces as a version, rename the staged file into
+    /// place, count it against the quota and record its id and checksums (valid for the mtime it now has).
+    func putInPlace(
+        _ upload: UploadFile, checksums: Checksums, at path: SpacePath, in location: DAVLocation,
+        replacing existing: FileEntry?, modified: Int64?, reservation: QuotaTracker.Reservation
+    ) async throws -> (entry: FileEntry, id: Int64, checksums: Checksums) {
+        try await keepVersion(of: path, existing: existing, in: location)
+        let space = location.space
+        let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
+        var sums = checksums
+        sums.modified = entry.modified
+        await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
+        let id = try await index.recordContent(space: location.owner, path: path, entry: entry, checksums: sums)
+        return (entry, id, sums)
     }
 
     /// Streams a body into the staged file, hashing on the way; writes in batches of about 1 MiB so the thread

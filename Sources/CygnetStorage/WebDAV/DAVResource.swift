@@ -52,13 +52,6 @@ struct LiveProperties {
         .owncloud("owner-display-name"), .nextcloud("has-preview"), .nextcloud("mount-type"),
     ]
 
-    /// The value's XML, or nil when the property does not exist on this resource.
-    func value(_ name: XMLName, of resource: DAVResource) -> String? {
-        var buffer = ByteBufferAllocator().buffer(capacity: 64)
-        guard write(name, of: resource, to: &buffer) else { return nil }
-        return String(buffer: buffer)
-    }
-
     /// Writes the value's XML; false when the property does not exist on this resource.
     func write(_ name: XMLName, of resource: DAVResource, to buffer: inout ByteBuffer) -> Bool {
         let entry = resource.entry

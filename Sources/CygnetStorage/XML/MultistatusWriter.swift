@@ -149,10 +149,6 @@ struct MultistatusWriter {
         buffer.moveWriterIndex(to: mark)
     }
 
-    mutating func writeRaw(_ text: String) {
-        buffer.writeString(text)
-    }
-
     mutating func emptyProperty(_ tag: PropertyTag) {
         buffer.writeBytes(tag.empty)
     }
