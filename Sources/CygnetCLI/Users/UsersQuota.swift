@@ -10,7 +10,8 @@ public struct UsersQuota: AsyncParsableCommand {
         abstract: "Set how much a user may store in their files (e.g. 5GB), 'none' for no limit, or 'default'.",
         discussion: """
             'default' gives the user the quota from storage.quota.default in the settings file again. Uploads \
-            that do not fit are refused whole; nothing already stored is removed when a quota is lowered.
+            that do not fit are refused whole; nothing already stored is removed when a quota is lowered. A running \
+            appliance applies the new quota within five seconds.
             """)
 
     @OptionGroup var state: StateOptions

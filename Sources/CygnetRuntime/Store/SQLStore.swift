@@ -56,6 +56,14 @@ public final class SQLStore: Sendable {
         }
     }
 
+    /// Runs writes that need no transaction: each statement commits on its own. One upsert is atomic by itself, and
+    /// on SQLite a `BEGIN … COMMIT` around it costs two more trips to the database thread.
+    public func autocommit<R: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> R) async throws -> R {
+        try await self.withSession { database in
+            try await body(database)
+        }
+    }
+
     /// Runs `body` inside `BEGIN … COMMIT` on one connection; rolls back and rethrows if `body` throws.
     ///
     /// SQLite starts with `BEGIN IMMEDIATE`, taking the write lock at once, so transactions run one after another,

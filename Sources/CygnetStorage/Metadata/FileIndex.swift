@@ -68,7 +68,7 @@ public struct FileIndex: Sendable {
         -> Int64
     {
         let key = path.description
-        return try await store.transaction { db in
+        return try await store.autocommit { db in
             let row = try await db.raw(
                 """
                 INSERT INTO storage_files (space, path, parent, inode, sha1, md5, adler32, sum_modified, sum_size)

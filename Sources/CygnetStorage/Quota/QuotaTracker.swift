@@ -12,8 +12,11 @@ public actor QuotaTracker {
     let groups: GroupDirectory?
     private var measured: [String: (bytes: Int64, at: ContinuousClock.Instant)] = [:]
     private var reserved: [String: Int64] = [:]
+    /// Limits as last read: every upload asks, and a change by `cygnet users quota` may take a few seconds.
+    private var limits: [String: (bytes: Int64?, at: ContinuousClock.Instant)] = [:]
 
     static let remeasureAfter = Duration.seconds(30)
+    static let rereadLimitAfter = Duration.seconds(5)
 
     public init(
         store: SQLStore, defaultLimit: Int64?, groupLimits: [String: Int64?] = [:], groups: GroupDirectory? = nil
@@ -90,6 +93,13 @@ public actor QuotaTracker {
     /// The user's own quota if one was set; else the largest of their groups' (none if any group has none); else
     /// the default.
     func limit(for user: String) async throws -> Int64? {
+        if let known = limits[user], ContinuousClock.now - known.at < Self.rereadLimitAfter { return known.bytes }
+        let bytes = try await currentLimit(for: user)
+        limits[user] = (bytes, .now)
+        return bytes
+    }
+
+    private func currentLimit(for user: String) async throws -> Int64? {
         if let own = try await QuotaStore(store: store).limit(for: user) { return own }
         if !groupLimits.isEmpty, let groups {
             let limits = await groups.groups(of: user).compactMap { groupLimits[$0] }

@@ -55,31 +55,32 @@ extension DAVController {
         if existing?.isDirectory == true { throw StorageError(.conflict, "\(path) is a folder") }
         let reservation = try await quota.reserve(
             user: location.owner, space: space, bytes: Int64(part.content.count), replacing: existing?.size ?? 0)
-        let upload: UploadFile
         do {
-            upload = try await blocking { try space.beginUpload() }
-        } catch {
-            await quota.release(reservation)
-            throw error
-        }
-        do {
-            let hasher = UploadHasher(extra: nil)
             let content = ByteBuffer(bytes: part.content)
-            try await blocking { try hasher.write([content], to: upload) }
-            let sums = hasher.checksums()
-            if let md5 = part.md5, md5 != sums.md5 {
-                throw StorageError(.badRequest, "The MD5 of \(path) does not match; it was not saved")
-            }
+            let expectedMD5 = part.md5
             let (entry, id, _) = try await putInPlace(
-                upload, checksums: sums, at: path, in: location, replacing: existing, modified: part.modified,
-                reservation: reservation)
+                at: path, in: location, replacing: existing, modified: part.modified, reservation: reservation
+            ) { () throws -> (UploadFile, Checksums) in
+                let upload = try space.beginUpload()
+                do {
+                    let hasher = UploadHasher(extra: nil)
+                    try hasher.write([content], to: upload)
+                    let sums = hasher.checksums()
+                    if let expectedMD5, expectedMD5 != sums.md5 {
+                        throw StorageError(.badRequest, "The MD5 of \(path) does not match; it was not saved")
+                    }
+                    return (upload, sums)
+                } catch {
+                    upload.discard()
+                    throw error
+                }
+            }
             let ocID = LiveProperties.ocID(id, instanceID: instanceID)
             return [
                 "error": false, "etag": entry.fileETag, "fileid": ocID, "OC-FileID": ocID, "permissions": "RGDNVW",
                 "X-OC-MTime": part.modified != nil ? "accepted" : "",
             ]
         } catch {
-            upload.discard()
             await quota.release(reservation)
             throw error
         }

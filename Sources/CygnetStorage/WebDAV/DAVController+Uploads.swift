@@ -69,20 +69,22 @@ extension DAVController {
         // Only a check: chunks lie outside the space, so the room is taken for real when the file is assembled.
         let reservation = try await quota.reserve(user: user, space: space, bytes: received + length)
         await quota.release(reservation)
-        let upload = try await blocking { try space.beginUpload() }
+        let incoming = IncomingUpload(space: space, extra: nil)
         do {
-            let hasher = try await receive(
-                request.body, into: upload, extra: nil, allowance: reservation.allowance.map { $0 - received })
-            if let length = request.headers[.contentLength].flatMap(Int64.init), length != hasher.size {
-                throw StorageError(.badRequest, "The chunk is \(hasher.size) bytes, not \(length)")
+            try await receive(request.body, into: incoming, allowance: reservation.allowance.map { $0 - received })
+            if let length = request.headers[.contentLength].flatMap(Int64.init), length != incoming.size {
+                throw StorageError(.badRequest, "The chunk is \(incoming.size) bytes, not \(length)")
             }
             let target = area.folder(user: folder, transfer: transfer) + "/" + chunk
-            guard rename(upload.stagingPath, target) == 0 else {
-                throw FileSystemErrors.mapped(errno, "keeping the chunk")
+            try await blocking {
+                let upload = try incoming.finish()
+                guard rename(upload.stagingPath, target) == 0 else {
+                    throw FileSystemErrors.mapped(errno, "keeping the chunk")
+                }
             }
             return Self.empty(.created)
         } catch {
-            upload.discard()
+            incoming.discard()
             throw error
         }
     }
@@ -145,8 +147,8 @@ extension DAVController {
                     .badRequest, "The assembled file's \(expected.algorithm.rawValue) checksum does not match")
             }
             let (entry, id, sums) = try await putInPlace(
-                upload, checksums: checked, at: path, in: location, replacing: existing, modified: modified,
-                reservation: reservation)
+                at: path, in: location, replacing: existing, modified: modified, reservation: reservation
+            ) { (upload, checked) }
             try await blocking { area.remove(user: folder, transfer: transfer) }
             var headers = uploadHeaders(entry: entry, id: id, modifiedAccepted: modified != nil)
             headers[.ocChecksum] = sums.header

@@ -7,6 +7,20 @@ extension DAVController {
     static let versionsRoot = "/remote.php/dav/versions/"
 
     /// Keeps what is at `path` as a version before an upload replaces it.
+    /// A staged copy of a kept version, hashed on the way; call it on a file thread.
+    static func stagedCopy(of source: String, in space: SpaceFileSystem) throws(StorageError) -> (UploadFile, Checksums)
+    {
+        let upload = try space.beginUpload()
+        do throws(StorageError) {
+            let hasher = UploadHasher(extra: nil)
+            try hasher.append(contentsOf: source, to: upload)
+            return (upload, hasher.checksums())
+        } catch {
+            upload.discard()
+            throw error
+        }
+    }
+
     func keepVersion(of path: SpacePath, existing: FileEntry?, in location: DAVLocation) async throws {
         guard let versions, let existing, !existing.isDirectory, existing.size > 0 else { return }
         let id = try await index.record(space: location.owner, path: path, entry: existing).id
@@ -91,17 +105,16 @@ extension DAVController {
         }
         let reservation = try await quota.reserve(
             user: owner, space: space, bytes: chosen.size, replacing: existing?.size ?? 0)
-        let upload = try await blocking { try space.beginUpload() }
+        let source = versions.root + "/" + folder + "/" + String(fileID) + "/" + version
         do {
-            let hasher = UploadHasher(extra: nil)
-            let source = versions.root + "/" + folder + "/" + String(fileID) + "/" + version
-            try await blocking { try hasher.append(contentsOf: source, to: upload) }
             _ = try await putInPlace(
-                upload, checksums: hasher.checksums(), at: path, in: location, replacing: existing,
-                modified: chosen.modified * 1_000_000_000, reservation: reservation)
+                at: path, in: location, replacing: existing, modified: chosen.modified * 1_000_000_000,
+                reservation: reservation
+            ) { () throws -> (UploadFile, Checksums) in
+                try Self.stagedCopy(of: source, in: space)
+            }
             return Self.empty(.created)
         } catch {
-            upload.discard()
             await quota.release(reservation)
             throw error
         }

@@ -26,49 +26,56 @@ extension DAVController {
             Int64.init)
         let reservation = try await quota.reserve(
             user: call.owner, space: space, bytes: announced ?? 0, replacing: existing?.size ?? 0)
-        let upload: UploadFile
+        let incoming = IncomingUpload(space: space, extra: expected?.algorithm)
         do {
-            upload = try await blocking { try space.beginUpload() }
-        } catch {
-            await quota.release(reservation)
-            throw error
-        }
-        do {
-            let hasher = try await receive(
-                call.request.body, into: upload, extra: expected?.algorithm, allowance: reservation.allowance)
-            if let declared = call.request.headers[.ocTotalLength].flatMap(Int64.init),
-                declared != hasher.size
-            {
-                throw StorageError(.badRequest, "Received \(hasher.size) bytes but OC-Total-Length said \(declared)")
-            }
-            let checked = hasher.checksums()
-            if let expected, !expected.matches(checked) {
-                throw StorageError(
-                    .badRequest,
-                    "The upload's \(expected.algorithm.rawValue) checksum does not match; nothing was saved")
-            }
+            try await receive(call.request.body, into: incoming, allowance: reservation.allowance)
+            let declared = call.request.headers[.ocTotalLength].flatMap(Int64.init)
             let (entry, id, sums) = try await putInPlace(
-                upload, checksums: checked, at: path, in: call.location, replacing: existing, modified: modified,
-                reservation: reservation)
+                at: path, in: call.location, replacing: existing, modified: modified, reservation: reservation
+            ) { () throws -> (UploadFile, Checksums) in
+                let file = try incoming.finish()
+                let hasher = incoming.hasher
+                if let declared, declared != hasher.size {
+                    throw StorageError(
+                        .badRequest, "Received \(hasher.size) bytes but OC-Total-Length said \(declared)")
+                }
+                let checked = hasher.checksums()
+                if let expected, !expected.matches(checked) {
+                    throw StorageError(
+                        .badRequest,
+                        "The upload's \(expected.algorithm.rawValue) checksum does not match; nothing was saved")
+                }
+                return (file, checked)
+            }
             var headers = uploadHeaders(entry: entry, id: id, modifiedAccepted: modified != nil)
             headers[.ocChecksum] = sums.header
             return Self.empty(existing == nil ? .created : .noContent, headers: headers)
         } catch {
-            upload.discard()
+            incoming.discard()
             await quota.release(reservation)
             throw error
         }
     }
 
-    /// The steps every upload ends with: keep the content it replaces as a version, rename the staged file into
-    /// place, count it against the quota and record its id and checksums (valid for the mtime it now has).
+    /// The steps every upload ends with: keep the content it replaces as a version, then, in one trip to the file
+    /// threads, let `content` finish the staged file and rename it into place; count it against the quota and
+    /// record its id and checksums (valid for the mtime it now has). A staged file that fails to commit is removed.
     func putInPlace(
-        _ upload: UploadFile, checksums: Checksums, at path: SpacePath, in location: DAVLocation,
-        replacing existing: FileEntry?, modified: Int64?, reservation: QuotaTracker.Reservation
+        at path: SpacePath, in location: DAVLocation, replacing existing: FileEntry?, modified: Int64?,
+        reservation: QuotaTracker.Reservation,
+        content: @Sendable @escaping () throws -> (UploadFile, Checksums)
     ) async throws -> (entry: FileEntry, id: Int64, checksums: Checksums) {
         try await keepVersion(of: path, existing: existing, in: location)
         let space = location.space
-        let entry = try await blocking { try space.commit(upload, to: path, modified: modified) }
+        let (entry, checksums) = try await blocking { () throws -> (FileEntry, Checksums) in
+            let (upload, checksums) = try content()
+            do {
+                return (try space.commit(upload, to: path, modified: modified), checksums)
+            } catch {
+                upload.discard()
+                throw error
+            }
+        }
         var sums = checksums
         sums.modified = entry.modified
         await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
@@ -76,29 +83,14 @@ extension DAVController {
         return (entry, id, sums)
     }
 
-    /// Streams a body into the staged file, hashing on the way; writes in batches of about 1 MiB so the thread
-    /// pool is asked once per megabyte, not once per network read.
-    /// Past `allowance` bytes the upload is refused (507) and nothing is kept.
-    func receive(_ body: RequestBody, into upload: UploadFile, extra: ChecksumAlgorithm?, allowance: Int64?)
-        async throws -> UploadHasher
-    {
-        let hasher = UploadHasher(extra: extra)
-        var pending: [ByteBuffer] = []
-        var pendingBytes = 0
+    /// Streams a body into `incoming`. Past `allowance` bytes the upload is refused (507) and nothing is kept.
+    func receive(_ body: RequestBody, into incoming: IncomingUpload, allowance: Int64?) async throws {
         for try await chunk in body {
-            pending.append(chunk)
-            pendingBytes += chunk.readableBytes
-            if let allowance, hasher.size + Int64(pendingBytes) > allowance {
+            if let allowance, incoming.size + Int64(chunk.readableBytes) > allowance {
                 throw StorageError(.insufficientStorage, "The upload does not fit in your quota; nothing was saved")
             }
-            if pendingBytes >= 1 << 20 {
-                try await hasher.write(pending, to: upload, pool: fileIO)
-                pending.removeAll(keepingCapacity: true)
-                pendingBytes = 0
-            }
+            try await incoming.append(chunk, pool: fileIO)
         }
-        if !pending.isEmpty { try await hasher.write(pending, to: upload, pool: fileIO) }
-        return hasher
     }
 
     func uploadHeaders(entry: FileEntry, id: Int64, modifiedAccepted: Bool) -> HTTPFields {
@@ -213,83 +205,5 @@ struct ExpectedChecksum {
         case .md5: sums.md5 == value
         case .adler32: sums.adler32 == value
         }
-    }
-}
-
-/// Hashes an upload as it is written: SHA-1 and MD5 always, as ownCloud does (the Nextcloud client checks SHA-1,
-/// rclone's owncloud mode MD5), and Adler-32 when the client sent one. Each digest is its own box so the three can
-/// run on different threads while the bytes are written on a third; each box is used by one task at a time.
-final class UploadHasher: @unchecked Sendable {
-    final class Box<Value>: @unchecked Sendable {
-        var value: Value
-        init(_ value: Value) { self.value = value }
-    }
-
-    private let sha1 = Box(Insecure.SHA1())
-    private let md5 = Box(Insecure.MD5())
-    private let adler: Box<UInt>?
-    private(set) var size: Int64 = 0
-
-    init(extra: ChecksumAlgorithm?) {
-        adler = extra == .adler32 ? Box(adler32(0, nil, 0)) : nil
-    }
-
-    /// Writes and hashes one batch, in parallel on `pool`'s threads.
-    func write(_ buffers: [ByteBuffer], to upload: UploadFile, pool: NIOThreadPool) async throws {
-        let (sha1, md5, adler) = (sha1, md5, adler)
-        async let written: Void = pool.runIfActive {
-            for buffer in buffers { try buffer.withUnsafeReadableBytes { try upload.write($0) } }
-        }
-        async let sha1Done: Void = pool.runIfActive {
-            for buffer in buffers { buffer.withUnsafeReadableBytes { sha1.value.update(bufferPointer: $0) } }
-        }
-        async let md5Done: Void = pool.runIfActive {
-            for buffer in buffers { buffer.withUnsafeReadableBytes { md5.value.update(bufferPointer: $0) } }
-            if let adler {
-                for buffer in buffers {
-                    buffer.withUnsafeReadableBytes { bytes in
-                        guard let base = bytes.baseAddress else { return }
-                        adler.value = adler32(
-                            adler.value, base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count))
-                    }
-                }
-            }
-        }
-        try await written
-        try await sha1Done
-        try await md5Done
-        size += Int64(buffers.reduce(0) { $0 + $1.readableBytes })
-    }
-
-    /// The same, on the calling thread (chunk assembly, copies: already off the event loop).
-    func write(_ buffers: [ByteBuffer], to upload: UploadFile) throws(StorageError) {
-        for buffer in buffers {
-            try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in
-                try upload.write(bytes)
-                sha1.value.update(bufferPointer: bytes)
-                md5.value.update(bufferPointer: bytes)
-                if let adler, let base = bytes.baseAddress {
-                    adler.value = adler32(adler.value, base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count))
-                }
-            }
-            size += Int64(buffer.readableBytes)
-        }
-    }
-
-    func checksums() -> Checksums {
-        let adlerHex = adler.map { String($0.value, radix: 16) }
-        return Checksums(
-            sha1: Self.hex(sha1.value.finalize()), md5: Self.hex(md5.value.finalize()),
-            adler32: adlerHex.map { String(repeating: "0", count: max(0, 8 - $0.count)) + $0 }, modified: 0, size: size)
-    }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        for byte in digest {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: hex, as: UTF8.self)
     }
 }

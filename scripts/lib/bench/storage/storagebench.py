@@ -888,6 +888,18 @@ def warn_about_load() -> None:
 # --- main ---------------------------------------------------------------------------------------------------------
 
 
+PARTS = ("propfind", "puts", "big", "nextcloudcmd")
+
+
+def parts_list(text: str) -> list[str]:
+    chosen = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [part for part in chosen if part not in PARTS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown part(s) {', '.join(unknown) or '(none given)'}; "
+                                         f"choose from {', '.join(PARTS)}")
+    return chosen
+
+
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/bench storage", description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", type=Path, default=Path(os.environ.get("CYGNET_BENCH_DIR", "/var/tmp/storagebench")),
@@ -901,6 +913,9 @@ def parse_arguments() -> argparse.Namespace:
                              "default 5)")
     parser.add_argument("--big-mib", type=int, default=int(os.environ.get("CYGNET_BENCH_BIG_MIB", "1024")),
                         help="size of the big file in MiB (env CYGNET_BENCH_BIG_MIB; default 1024)")
+    parser.add_argument("--only", default=",".join(PARTS), type=parts_list,
+                        help=f"comma-separated parts to run, of {', '.join(PARTS)} (default: all); for a quick look "
+                             "at one figure while working on it")
     parser.add_argument("--peers-only", action="store_true",
                         help="Apache and nginx only (also what happens when cygnet-storage is not built)")
     parser.add_argument("--keep", action="store_true",
@@ -940,7 +955,8 @@ def run(arguments: argparse.Namespace, bench: Path, run_dir: Path) -> int:
     source = bench / "source"
     source.mkdir(exist_ok=True)
     big_file = source / "big.bin"
-    create_big_file(big_file, arguments.big_mib << 20)
+    if "big" in arguments.only:
+        create_big_file(big_file, arguments.big_mib << 20)
     small_files = create_small_files(source / "small")
 
     targets: list[Target] = []
@@ -956,14 +972,18 @@ def run(arguments: argparse.Namespace, bench: Path, run_dir: Path) -> int:
         sampler = MemorySampler(targets)
         sampler.start()
 
-        log(f"\ncreating {PROPFIND_FILES:,} files in each server's tree …")
-        create_propfind_fixture(targets)
+        measurements = []
         warn_about_load()
-        measurements = measure_propfind(targets, arguments.runs, run_dir)
-        measurements.append(measure_small_puts(targets, arguments.runs, small_files, run_dir))
-        measurements += measure_big_file(targets, arguments.big_runs, big_file)
+        if "propfind" in arguments.only:
+            log(f"\ncreating {PROPFIND_FILES:,} files in each server's tree …")
+            create_propfind_fixture(targets)
+            measurements += measure_propfind(targets, arguments.runs, run_dir)
+        if "puts" in arguments.only:
+            measurements.append(measure_small_puts(targets, arguments.runs, small_files, run_dir))
+        if "big" in arguments.only:
+            measurements += measure_big_file(targets, arguments.big_runs, big_file)
         cygnet = next((target for target in targets if target.name == "cygnet"), None)
-        if cygnet:
+        if cygnet and "nextcloudcmd" in arguments.only:
             nextcloudcmd = measure_nextcloudcmd(cygnet, arguments.big_runs, small_files, run_dir)
             if nextcloudcmd:
                 measurements.append(nextcloudcmd)
@@ -996,7 +1016,7 @@ def write_result(arguments: argparse.Namespace, bench: Path, targets: list[Targe
         "benchmark": "storage",
         "timestamp": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": machine_description(bench),
-        "settings": {"runs": arguments.runs, "big_runs": arguments.big_runs, "big_mib": arguments.big_mib,
+        "settings": {"parts": arguments.only, "runs": arguments.runs, "big_runs": arguments.big_runs, "big_mib": arguments.big_mib,
                      "propfind_files": PROPFIND_FILES, "small_files": SMALL_FILES, "small_size": SMALL_SIZE,
                      "concurrent_clients": CONCURRENT_CLIENTS, "client": command_version(["curl", "--version"])},
         "servers": {target.name: {"url": target.url(), "version": target.version,
