@@ -253,10 +253,21 @@ let package = Package(
             swiftSettings: swiftSettings,
             linkerSettings: executableLinkerSettings
         ),
+        // What several test targets share (a database per test, on SQLite and PostgreSQL); not shipped.
+        .target(
+            name: "CygnetTestSupport",
+            dependencies: [
+                "CygnetRuntime",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/CygnetTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CygnetRuntimeTests",
             dependencies: [
-                "CygnetRuntime",
+                "CygnetRuntime", "CygnetTestSupport",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -305,7 +316,8 @@ let package = Package(
         .testTarget(
             name: "CygnetStorageTests",
             dependencies: [
-                "CygnetStorage", "CygnetRuntime",
+                "CygnetStorage", "CygnetRuntime", "CygnetTestSupport",
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -18,15 +18,20 @@ public struct FileIndex: Sendable {
         path.parent?.description ?? rootParent
     }
 
-    /// Records for the entries of one folder, creating ids for entries seen for the first time. One query when
-    /// every entry is known, two more when some are new: never one per file.
-    public func records(space: String, folder: SpacePath, entries: [FileEntry]) async throws -> [String: FileRecord] {
+    /// The records the index has for the entries of one folder, in one query.
+    public func children(space: String, folder: SpacePath) async throws -> [String: FileRecord] {
         let parent = folder.description
-        var records = try await store.read { db in
-            try await Self.children(space: space, parent: parent, in: db)
-        }
-        let missing = entries.filter { records[$0.name] == nil }
-        guard !missing.isEmpty else { return records }
+        return try await store.read { db in try await Self.children(space: space, parent: parent, in: db) }
+    }
+
+    /// Records for the entries of one folder (`known`: what `children` returned), creating ids for entries seen for
+    /// the first time: nothing more when every entry is known, two queries when some are new; never one per file.
+    public func records(space: String, folder: SpacePath, entries: [FileEntry], known: [String: FileRecord])
+        async throws -> [String: FileRecord]
+    {
+        let missing = entries.filter { known[$0.name] == nil }
+        guard !missing.isEmpty else { return known }
+        let parent = folder.description
         try await store.transaction { db in
             for batch in stride(from: 0, to: missing.count, by: 200) {
                 let insert = db.insert(into: "storage_files").columns("space", "path", "parent", "inode")
@@ -39,8 +44,7 @@ public struct FileIndex: Sendable {
                 try await insert.ignoringConflicts().run()
             }
         }
-        records = try await store.read { db in try await Self.children(space: space, parent: parent, in: db) }
-        return records
+        return try await children(space: space, folder: folder)
     }
 
     /// The record of one path, created when it has none yet.
@@ -165,36 +169,24 @@ public struct FileIndex: Sendable {
 
     static let columns = "id, path, inode, sha1, md5, adler32, sum_modified, sum_size"
 
-    /// A folder's records in one query. Each row comes back as one text column, parsed here: decoding eight
-    /// columns per row through SQLKit's `Decoder` was a quarter of a 10,000-file listing.
+    /// A folder's records in one query that returns one row: each record packed as text, all of them joined in the
+    /// database. Decoding a row per file through the driver was most of the time of a 10,000-file listing.
+    /// A record is `id inode sum_modified sum_size sha1 md5 adler32 <path bytes> path`; the byte count of the path
+    /// says where it ends, so any name is safe.
     static func children(space: String, parent: String, in db: any SQLDatabase) async throws -> [String: FileRecord] {
-        let rows = try await db.raw(
+        // One format() per row (same in SQLite ≥ 3.44 and PostgreSQL; NULL becomes an empty field) costs half of
+        // the same record built with `||`.
+        let packed = try await db.raw(
             """
-            SELECT CAST(id AS TEXT) || ' ' || CAST(inode AS TEXT) || ' ' || coalesce(CAST(sum_modified AS TEXT), '')
-              || ' ' || coalesce(CAST(sum_size AS TEXT), '') || ' ' || coalesce(sha1, '') || ' ' || coalesce(md5, '')
-              || ' ' || coalesce(adler32, '') || ' ' || path AS packed
+            SELECT string_agg(format('%s %s %s %s %s %s %s %s %s', id, inode, sum_modified, sum_size, sha1, md5,
+              adler32, octet_length(path), path), '') AS packed
             FROM storage_files WHERE space = \(bind: space) AND parent = \(bind: parent)
             """
-        ).all()
-        var records: [String: FileRecord] = [:]
-        records.reserveCapacity(rows.count)
-        let prefixLength = parent.isEmpty ? 0 : parent.count + 1
-        for row in rows {
-            let packed = try row.decode(column: "packed", as: String.self)
-            let parts = packed.split(separator: " ", maxSplits: 7, omittingEmptySubsequences: false)
-            guard parts.count == 8, let id = Int64(parts[0]), let inode = Int64(parts[1]) else {
-                throw StoreError(code: .notFound, message: "a file record of \(parent) could not be read")
-            }
-            var checksums: Checksums?
-            if !parts[4].isEmpty || !parts[5].isEmpty || !parts[6].isEmpty,
-                let modified = Int64(parts[2]), let size = Int64(parts[3])
-            {
-                checksums = Checksums(
-                    sha1: parts[4].isEmpty ? nil : String(parts[4]), md5: parts[5].isEmpty ? nil : String(parts[5]),
-                    adler32: parts[6].isEmpty ? nil : String(parts[6]), modified: modified, size: size)
-            }
-            records[String(parts[7].dropFirst(prefixLength))] = FileRecord(
-                id: id, inode: UInt64(bitPattern: inode), checksums: checksums)
+        ).first(decodingColumn: "packed", as: String?.self)
+        guard var packed = packed ?? nil else { return [:] }
+        let prefixLength = parent.isEmpty ? 0 : parent.utf8.count + 1
+        guard let records = packed.withUTF8({ PackedRecords.parse($0, dropping: prefixLength) }) else {
+            throw StoreError(code: .notFound, message: "the file records of \(parent) could not be read")
         }
         return records
     }

@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import Hummingbird
+import NIOCore
 
 extension DAVController {
     /// What a PROPFIND reads from disk in one go (off the event loop).
@@ -18,16 +19,25 @@ extension DAVController {
                 precondition: "propfind-finite-depth")
         }
         let query = try PropfindRequest(body: try await smallBody(call, limit: limits.xmlBody))
+        let needs = PropfindNeeds(query)
         let space = call.space
         let path = call.path
-        let listing = try await blocking { try Self.readListing(space, path: path, depth: depth) }
-        let resources = try await resources(for: listing, call: call, query: query)
-        var live = LiveProperties(
-            instanceID: instanceID, owner: call.owner, hrefBase: call.location.hrefBase, location: call.location)
-        if case .properties(let names) = query, names.contains(.dav("quota-available-bytes")) {
-            live.quotaAvailable = try await quota.status(user: call.owner, space: space).available
-        }
-        var writer = MultistatusWriter(capacity: 512 + resources.count * 640)
+        let owner = call.owner
+        // The disk and the database are read at the same time; for a big folder each takes about as long.
+        async let reading = blocking { try Self.readListing(space, path: path, depth: depth) }
+        async let knownRecords = depth == 1 && needs.index ? index.children(space: owner, folder: path) : [:]
+        async let childProperties =
+            depth == 1 && needs.deadProperties ? properties.childProperties(space: owner, folder: path) : [:]
+        let listing = try await reading
+        let resources = try await resources(
+            for: listing, call: call, needs: needs, knownRecords: try await knownRecords,
+            childProperties: try await childProperties)
+        let quotaAvailable: Int64 =
+            if case .properties(let names) = query, names.contains(.dav("quota-available-bytes")) {
+                try await quota.status(user: owner, space: space).available
+            } else {
+                -3
+            }
         let tags: [PropertyTag] =
             switch query {
             case .properties(let names): names.map(PropertyTag.init)
@@ -35,14 +45,34 @@ extension DAVController {
                 (LiveProperties.allPropertyNames(isDirectory: false) + include).map(PropertyTag.init)
             case .propertyNames: []
             }
-        for resource in resources {
-            writer.beginResponse(
-                hrefBase: call.location.hrefBase, path: call.location.visible(resource.path),
-                isDirectory: resource.entry.isDirectory)
-            write(resource, query: query, tags: tags, live: live, to: &writer)
-            writer.endResponse()
+        let location = call.location
+        let instanceID = instanceID
+        // A big listing is written in as many parts as there are cores, each into its own buffer.
+        let parts = resources.count < 2_000 ? 1 : min(4, max(1, System.coreCount))
+        let size = (resources.count + parts - 1) / parts
+        let buffers = try await withThrowingTaskGroup(of: (Int, ByteBuffer).self) { group in
+            for part in 0..<parts {
+                group.addTask {
+                    var live = LiveProperties(
+                        instanceID: instanceID, owner: owner, hrefBase: location.hrefBase, location: location)
+                    live.quotaAvailable = quotaAvailable
+                    let slice = resources[min(resources.count, part * size)..<min(resources.count, (part + 1) * size)]
+                    var writer = MultistatusWriter(fragmentCapacity: slice.count * 640)
+                    for resource in slice {
+                        writer.beginResponse(
+                            hrefBase: location.hrefBase, path: location.visible(resource.path),
+                            isDirectory: resource.entry.isDirectory)
+                        Self.write(resource, query: query, tags: tags, live: live, to: &writer)
+                        writer.endResponse()
+                    }
+                    return (part, writer.buffer)
+                }
+            }
+            var buffers = [ByteBuffer](repeating: ByteBuffer(), count: parts)
+            for try await (part, buffer) in group { buffers[part] = buffer }
+            return buffers
         }
-        return Self.multistatus(writer.finish())
+        return Self.multistatus(parts: buffers)
     }
 
     static func readListing(_ space: SpaceFileSystem, path: SpacePath, depth: Int) throws(StorageError) -> Listing {
@@ -70,36 +100,32 @@ extension DAVController {
         return listing
     }
 
-    /// Joins what the disk said with the index, dead properties and locks, each fetched once for the whole listing.
-    func resources(for listing: Listing, call: Call, query: PropfindRequest) async throws -> [DAVResource] {
+    /// Joins what the disk said with the index, dead properties and locks, each fetched once for the whole listing
+    /// (the children's records and dead properties come in already, read beside the disk).
+    func resources(
+        for listing: Listing, call: Call, needs: PropfindNeeds, knownRecords: [String: FileRecord],
+        childProperties: [String: [DeadProperty]]
+    ) async throws -> [DAVResource] {
         let space = call.owner
         let path = call.path
-        var wanted: Set<XMLName> = []
-        var wantsDead = false
-        switch query {
-        case .properties(let names):
-            wanted = Set(names)
-            wantsDead = names.contains { !LiveProperties.knownNames.contains($0) }
-        case .allProperties, .propertyNames:
-            wantsDead = true
-        }
-        let needsIndex = !wanted.isDisjoint(with: LiveProperties.indexedNames)
-        let needsLocks = wanted.isEmpty || wanted.contains(.dav("lockdiscovery"))
         var own = DAVResource(path: path, entry: listing.entry, summary: listing.summary)
-        if needsIndex { own.record = try await index.record(space: space, path: path, entry: listing.entry) }
-        if wantsDead { own.deadProperties = try await properties.properties(space: space, path: path) }
-        let spaceLocks = needsLocks ? await locks.within(space: space, path: .root) : []
+        if needs.index { own.record = try await index.record(space: space, path: path, entry: listing.entry) }
+        if needs.deadProperties { own.deadProperties = try await properties.properties(space: space, path: path) }
+        let spaceLocks = needs.locks ? await locks.within(space: space, path: .root) : []
         own.locks = spaceLocks.filter { $0.covers(path) }
         guard !listing.children.isEmpty else { return [own] }
-        let records = needsIndex ? try await index.records(space: space, folder: path, entries: listing.children) : [:]
-        let dead = wantsDead ? try await properties.childProperties(space: space, folder: path) : [:]
+        var records = knownRecords
+        if needs.index {
+            records = try await index.records(
+                space: space, folder: path, entries: listing.children, known: knownRecords)
+        }
         var resources = [own]
         resources.reserveCapacity(listing.children.count + 1)
         for child in listing.children {
             let childPath = path.appending(child.name)
             var resource = DAVResource(
                 path: childPath, entry: child, summary: listing.childSummaries[child.name], record: records[child.name],
-                deadProperties: dead[child.name] ?? [])
+                deadProperties: childProperties[child.name] ?? [])
             if !spaceLocks.isEmpty { resource.locks = spaceLocks.filter { $0.covers(childPath) } }
             resources.append(resource)
         }
@@ -107,7 +133,7 @@ extension DAVController {
     }
 
     /// One resource's properties: those found in a 200 propstat, then the missing ones in a 404 propstat.
-    func write(
+    static func write(
         _ resource: DAVResource, query: PropfindRequest, tags: [PropertyTag], live: LiveProperties,
         to writer: inout MultistatusWriter
     ) {
@@ -118,7 +144,8 @@ extension DAVController {
         switch query {
         case .properties:
             for tag in tags {
-                if writer.property(tag, value: { live.write(tag.name, of: resource, to: &$0) }) {
+                if let property = tag.live, writer.property(tag, value: { live.write(property, of: resource, to: &$0) })
+                {
                     found += 1
                 } else if let dead = resource.deadProperties.first(where: { $0.name == tag.name }) {
                     _ = writer.property(tag) { buffer in
@@ -131,8 +158,9 @@ extension DAVController {
                 }
             }
         case .allProperties:
-            for tag in tags where writer.property(tag, value: { live.write(tag.name, of: resource, to: &$0) }) {
-                found += 1
+            for tag in tags {
+                guard let property = tag.live else { continue }
+                if writer.property(tag, value: { live.write(property, of: resource, to: &$0) }) { found += 1 }
             }
             for dead in resource.deadProperties {
                 _ = writer.property(PropertyTag(dead.name)) { buffer in
@@ -160,6 +188,25 @@ extension DAVController {
             writer.beginPropstat()
             for tag in missing { writer.emptyProperty(tag) }
             writer.endPropstat(status: "404 Not Found")
+        }
+    }
+}
+
+/// What a PROPFIND needs besides the disk.
+struct PropfindNeeds {
+    var index = false
+    var deadProperties = false
+    var locks = false
+
+    init(_ query: PropfindRequest) {
+        switch query {
+        case .properties(let names):
+            index = names.contains { LiveProperty($0)?.isIndexed == true }
+            deadProperties = names.contains { LiveProperty($0) == nil }
+            locks = names.contains(.dav("lockdiscovery"))
+        case .allProperties, .propertyNames:
+            deadProperties = true
+            locks = true
         }
     }
 }

@@ -207,6 +207,19 @@ struct DAVController: Sendable {
             status: .init(code: 207, reasonPhrase: "Multi-Status"), headers: headers, body: .init(byteBuffer: body))
     }
 
+    /// A 207 whose responses were written in parts (`MultistatusWriter(fragmentCapacity:)`).
+    static func multistatus(parts: [ByteBuffer]) -> Response {
+        var header = ByteBuffer()
+        MultistatusWriter.writeHeader(to: &header)
+        var footer = ByteBuffer()
+        MultistatusWriter.writeFooter(to: &footer)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/xml; charset=utf-8"
+        return Response(
+            status: .init(code: 207, reasonPhrase: "Multi-Status"), headers: headers,
+            body: .init(contentsOf: [header] + parts + [footer]))
+    }
+
     static func empty(_ status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
         var headers = headers
         headers[.contentLength] = "0"

@@ -29,81 +29,22 @@ struct LiveProperties {
 
     /// What `allprop` returns besides the dead properties (RFC 4918 §9.1: the DAV live properties).
     static func allPropertyNames(isDirectory: Bool) -> [XMLName] {
-        var names: [XMLName] = [.dav("resourcetype"), .dav("getlastmodified"), .dav("getetag"), .dav("creationdate")]
-        if !isDirectory { names += [.dav("getcontentlength"), .dav("getcontenttype")] }
-        return names + [.dav("supportedlock"), .dav("lockdiscovery")]
+        LiveProperty.allProperties.filter { !isDirectory || ($0 != .contentLength && $0 != .contentType) }.map(\.name)
     }
-
-    /// Names the ownCloud client and our own answers use, so a PROPFIND knows when it needs the index.
-    static let indexedNames: Set<XMLName> = [.owncloud("id"), .owncloud("fileid"), .owncloud("checksums")]
 
     static let supportedLocks: StaticString = """
         <d:lockentry><d:lockscope><d:exclusive/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry>\
         <d:lockentry><d:lockscope><d:shared/></d:lockscope><d:locktype><d:write/></d:locktype></d:lockentry>
         """
 
-    /// Every property computed here; anything else is looked up among the dead properties.
-    static let knownNames: Set<XMLName> = [
-        .dav("resourcetype"), .dav("getlastmodified"), .dav("creationdate"), .dav("getetag"),
-        .dav("getcontentlength"), .dav("getcontenttype"), .dav("displayname"), .dav("supportedlock"),
-        .dav("lockdiscovery"), .dav("quota-used-bytes"), .dav("quota-available-bytes"), .owncloud("id"),
-        .owncloud("fileid"), .owncloud("permissions"), .owncloud("size"), .owncloud("checksums"),
-        .owncloud("share-types"), .owncloud("data-fingerprint"), .owncloud("owner-id"),
-        .owncloud("owner-display-name"), .nextcloud("has-preview"), .nextcloud("mount-type"),
-    ]
-
     /// Writes the value's XML; false when the property does not exist on this resource.
-    func write(_ name: XMLName, of resource: DAVResource, to buffer: inout ByteBuffer) -> Bool {
+    func write(_ property: LiveProperty, of resource: DAVResource, to buffer: inout ByteBuffer) -> Bool {
         let entry = resource.entry
-        switch name.namespace {
-        case XMLNamespaces.dav: return writeDAV(name.local, of: resource, to: &buffer)
-        case XMLNamespaces.owncloud:
-            switch name.local {
-            case "id":
-                guard let record = resource.record else { return false }
-                Self.writeOCID(record.id, instanceID: instanceID, to: &buffer)
-            case "fileid":
-                guard let record = resource.record else { return false }
-                buffer.writeDecimal(record.id)
-            case "permissions":
-                if location.isShared {
-                    let permissions =
-                        entry.isDirectory ? location.permissions : location.permissions.intersection(.allForFiles)
-                    buffer.writeString(permissions.letters(isDirectory: entry.isDirectory, isShared: true))
-                } else {
-                    buffer.writeStaticString(entry.isDirectory ? "RGDNVCK" : "RGDNVW")
-                }
-            case "size": buffer.writeDecimal(resource.summary?.totalSize ?? entry.size)
-            case "checksums":
-                guard !entry.isDirectory, let sums = resource.record?.checksums, sums.isValid(for: entry) else {
-                    return false
-                }
-                buffer.writeStaticString("<oc:checksum>")
-                buffer.writeString(sums.listing)
-                buffer.writeStaticString("</oc:checksum>")
-            case "share-types", "data-fingerprint": break
-            case "owner-id", "owner-display-name": XMLEscaping.write(text: owner, to: &buffer)
-            default: return false
-            }
-            return true
-        case XMLNamespaces.nextcloud:
-            switch name.local {
-            case "has-preview": buffer.writeStaticString("false")
-            case "mount-type": break
-            default: return false
-            }
-            return true
-        default: return false
-        }
-    }
-
-    private func writeDAV(_ local: String, of resource: DAVResource, to buffer: inout ByteBuffer) -> Bool {
-        let entry = resource.entry
-        switch local {
-        case "resourcetype": if entry.isDirectory { buffer.writeStaticString("<d:collection/>") }
-        case "getlastmodified": dates.write(seconds: entry.modifiedSeconds, to: &buffer)
-        case "creationdate": buffer.writeString(HTTPDate.iso8601(seconds: entry.modifiedSeconds))
-        case "getetag":
+        switch property {
+        case .resourceType: if entry.isDirectory { buffer.writeStaticString("<d:collection/>") }
+        case .lastModified: dates.write(seconds: entry.modifiedSeconds, to: &buffer)
+        case .creationDate: buffer.writeString(HTTPDate.iso8601(seconds: entry.modifiedSeconds))
+        case .etag:
             buffer.writeInteger(UInt8(ascii: "\""))
             if let summary = resource.summary {
                 buffer.writeString(summary.etag)
@@ -111,22 +52,45 @@ struct LiveProperties {
                 entry.writeFileETag(to: &buffer)
             }
             buffer.writeInteger(UInt8(ascii: "\""))
-        case "getcontentlength":
+        case .contentLength:
             guard !entry.isDirectory else { return false }
             buffer.writeDecimal(entry.size)
-        case "getcontenttype":
+        case .contentType:
             buffer.writeString(entry.isDirectory ? "httpd/unix-directory" : ContentTypes.type(of: entry.name))
-        case "displayname": XMLEscaping.write(text: resource.path.isRoot ? owner : entry.name, to: &buffer)
-        case "supportedlock":
-            buffer.writeStaticString(Self.supportedLocks)
-        case "lockdiscovery": for lock in resource.locks { buffer.writeString(activeLockXML(lock)) }
-        case "quota-used-bytes":
+        case .displayName: XMLEscaping.write(text: resource.path.isRoot ? owner : entry.name, to: &buffer)
+        case .supportedLock: buffer.writeStaticString(Self.supportedLocks)
+        case .lockDiscovery: for lock in resource.locks { buffer.writeString(activeLockXML(lock)) }
+        case .quotaUsed:
             guard entry.isDirectory else { return false }
-            buffer.writeString(String(resource.summary?.totalSize ?? 0))
-        case "quota-available-bytes":
+            buffer.writeDecimal(resource.summary?.totalSize ?? 0)
+        case .quotaAvailable:
             guard entry.isDirectory else { return false }
             buffer.writeString(String(quotaAvailable))
-        default: return false
+        case .ocID:
+            guard let record = resource.record else { return false }
+            Self.writeOCID(record.id, instanceID: instanceID, to: &buffer)
+        case .ocFileID:
+            guard let record = resource.record else { return false }
+            buffer.writeDecimal(record.id)
+        case .ocPermissions:
+            if location.isShared {
+                let permissions =
+                    entry.isDirectory ? location.permissions : location.permissions.intersection(.allForFiles)
+                buffer.writeString(permissions.letters(isDirectory: entry.isDirectory, isShared: true))
+            } else {
+                buffer.writeStaticString(entry.isDirectory ? "RGDNVCK" : "RGDNVW")
+            }
+        case .ocSize: buffer.writeDecimal(resource.summary?.totalSize ?? entry.size)
+        case .ocChecksums:
+            guard !entry.isDirectory, let sums = resource.record?.checksums, sums.isValid(for: entry) else {
+                return false
+            }
+            buffer.writeStaticString("<oc:checksum>")
+            buffer.writeString(sums.listing)
+            buffer.writeStaticString("</oc:checksum>")
+        case .ocShareTypes, .ocDataFingerprint, .ncMountType: break
+        case .ocOwnerID, .ocOwnerDisplayName: XMLEscaping.write(text: owner, to: &buffer)
+        case .ncHasPreview: buffer.writeStaticString("false")
         }
         return true
     }

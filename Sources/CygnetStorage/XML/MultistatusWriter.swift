@@ -1,14 +1,17 @@
 import NIOCore
 
 /// The bytes of one property element's tags, made once per request instead of once per file.
-struct PropertyTag {
+struct PropertyTag: Sendable {
     let name: XMLName
+    /// Set when the server computes this property.
+    let live: LiveProperty?
     let open: [UInt8]
     let close: [UInt8]
     let empty: [UInt8]
 
     init(_ name: XMLName) {
         self.name = name
+        self.live = LiveProperty(name)
         let tag: String
         let declaration: String
         if let prefix = MultistatusWriter.prefixes[name.namespace] {
@@ -38,9 +41,22 @@ struct MultistatusWriter {
 
     init(capacity: Int = 4096) {
         buffer = ByteBufferAllocator().buffer(capacity: capacity)
+        Self.writeHeader(to: &buffer)
+    }
+
+    /// A writer for responses only, without the document around them: one part of a listing written in parts.
+    init(fragmentCapacity: Int) {
+        buffer = ByteBufferAllocator().buffer(capacity: fragmentCapacity)
+    }
+
+    static func writeHeader(to buffer: inout ByteBuffer) {
         buffer.writeStaticString("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n")
         buffer.writeStaticString("<d:multistatus xmlns:d=\"DAV:\" xmlns:oc=\"http://owncloud.org/ns\"")
         buffer.writeStaticString(" xmlns:nc=\"http://nextcloud.org/ns\" xmlns:s=\"http://sabredav.org/ns\">")
+    }
+
+    static func writeFooter(to buffer: inout ByteBuffer) {
+        buffer.writeStaticString("</d:multistatus>")
     }
 
     /// One resource with values given as XML: found properties in a 200 propstat, then missing ones in a 404 one
@@ -154,7 +170,7 @@ struct MultistatusWriter {
     }
 
     mutating func finish() -> ByteBuffer {
-        buffer.writeStaticString("</d:multistatus>")
+        Self.writeFooter(to: &buffer)
         return buffer
     }
 }

@@ -1,3 +1,4 @@
+import CygnetTestSupport
 import SQLKit
 import Testing
 

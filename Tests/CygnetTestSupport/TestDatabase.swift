@@ -1,39 +1,38 @@
+public import CygnetRuntime
 import Foundation
-import Logging
-import SQLKit
-import Testing
-
-@testable import CygnetRuntime
+public import Logging
+public import SQLKit
+public import Testing
 
 /// A database the store tests run against: always a fresh SQLite file, and PostgreSQL (each test in its own schema)
 /// when `CYGNET_TEST_POSTGRES_URL` is set, e.g. by `scripts/lib/postgres.sh`.
-enum TestDatabase: Sendable, CustomTestStringConvertible {
+public enum TestDatabase: Sendable, CustomTestStringConvertible {
     case sqlite
     case postgres(url: String)
 
-    static let postgresURLVariable = "CYGNET_TEST_POSTGRES_URL"
+    public static let postgresURLVariable = "CYGNET_TEST_POSTGRES_URL"
 
     /// The databases available in this environment; PostgreSQL only when the variable is set.
-    static var all: [TestDatabase] {
+    public static var all: [TestDatabase] {
         [.sqlite] + (postgresURL.map { [.postgres(url: $0)] } ?? [])
     }
 
     /// The PostgreSQL server's URL, if this environment has one.
-    static var postgresURL: String? {
+    public static var postgresURL: String? {
         ProcessInfo.processInfo.environment[postgresURLVariable].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    var testDescription: String {
+    public var testDescription: String {
         switch self {
         case .sqlite: "SQLite"
         case .postgres: "PostgreSQL"
         }
     }
 
-    static let logger = Logger(label: "cygnet.store.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+    public static let logger = Logger(label: "cygnet.store.tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Gives `body` a location of its own, which it may open any number of times, and removes it afterwards.
-    func withLocation<R: Sendable>(_ body: (DatabaseLocation) async throws -> R) async throws -> R {
+    public func withLocation<R: Sendable>(_ body: (DatabaseLocation) async throws -> R) async throws -> R {
         switch self {
         case .sqlite:
             let directory = FileManager.default.temporaryDirectory
@@ -56,7 +55,7 @@ enum TestDatabase: Sendable, CustomTestStringConvertible {
     }
 
     /// Opens a fresh store for `body`.
-    func withStore<R: Sendable>(_ body: @Sendable (SQLStore) async throws -> R) async throws -> R {
+    public func withStore<R: Sendable>(_ body: @Sendable (SQLStore) async throws -> R) async throws -> R {
         try await self.withLocation { location in
             try await SQLStore.withStore(location, logger: Self.logger, body)
         }
@@ -73,10 +72,7 @@ enum TestDatabase: Sendable, CustomTestStringConvertible {
 
 /// Test helpers over `SQLDatabase`.
 extension SQLDatabase {
-    func count(_ table: String) async throws -> Int {
+    public func count(_ table: String) async throws -> Int {
         try await self.raw("SELECT COUNT(*) AS n FROM \(ident: table)").first(decodingColumn: "n", as: Int.self) ?? -1
     }
 }
-
-/// A deliberate failure thrown from transaction bodies.
-struct ExpectedFailure: Error, Equatable {}

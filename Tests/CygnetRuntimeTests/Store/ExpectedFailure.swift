@@ -1,0 +1,2 @@
+/// A deliberate failure thrown from transaction bodies.
+struct ExpectedFailure: Error, Equatable {}
