@@ -22,6 +22,17 @@ extern int cygnet_sync_file_range(int fd, long long offset, long long nbytes, un
     __asm__("sync_file_range");
 #define CYGNET_SYNC_FILE_RANGE_WRITE 2
 
+// Writes that bypass the page cache (set with fcntl F_SETFL on an open file): big uploads go straight to the disk
+// instead of being copied into memory the kernel must then reclaim.
+#if defined(__aarch64__)
+#define CYGNET_O_DIRECT 0200000
+#else
+#define CYGNET_O_DIRECT 040000
+#endif
+
+// The scheduling class of work nobody waits for (the MD5 of a big upload): it runs only on otherwise idle CPU.
+#define CYGNET_SCHED_IDLE 5
+
 // openat2(2) has no glibc wrapper in Debian 12. Storage resolves every client path with it, so the kernel refuses
 // `..` and symlinks that would leave a user's space, even when the tree changes under us.
 extern long syscall(long number, ...);

@@ -103,7 +103,7 @@ def test_kill_during_uploads_leaves_only_whole_files(tmp_path: Path):
     try:
         alice = server.add_account("alice")
         auth = (alice.username, alice.password)
-        payloads = {f"upload-{index:02d}.bin": os.urandom(1_000_000 + index * 40_000) for index in range(50)}
+        payloads = {f"upload-{index:02d}.bin": os.urandom(1_000_000 + index * 150_000) for index in range(50)}
         answered: dict[str, int] = {}
         lock = threading.Lock()
         enough = threading.Event()

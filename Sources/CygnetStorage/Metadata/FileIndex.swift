@@ -90,6 +90,19 @@ public struct FileIndex: Sendable {
         }
     }
 
+    /// Adds an MD5 worked out after the upload, if the record still describes that content.
+    public func addMD5(space: String, path: SpacePath, md5: String, for entry: FileEntry) async throws {
+        let key = path.description
+        try await store.autocommit { db in
+            try await db.raw(
+                """
+                UPDATE storage_files SET md5 = \(bind: md5) WHERE space = \(bind: space) AND path = \(bind: key)
+                  AND sum_modified = \(bind: entry.modified) AND sum_size = \(bind: entry.size) AND md5 IS NULL
+                """
+            ).run()
+        }
+    }
+
     /// The path that has this id now (file ids survive renames).
     public func path(space: String, id: Int64) async throws -> SpacePath? {
         let text = try await store.read { db in

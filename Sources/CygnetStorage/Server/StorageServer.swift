@@ -8,9 +8,10 @@ public import ServiceLifecycle
 
 /// Assembles cygnet-storage: WebDAV over each user's space, the OCS endpoints sync clients call first, and health.
 public enum StorageServer {
-    public static func router(
+    static func router(
         settings: StorageSettings, publicURL: String, store: SQLStore, authenticator: StorageAuthenticator,
-        instanceID: String, fileIO: NIOThreadPool, observability: Observability, logger: Logger
+        instanceID: String, fileIO: NIOThreadPool, checksums: DeferredChecksums, observability: Observability,
+        logger: Logger
     ) throws -> Router<StorageRequestContext> {
         let (index, shares) = (FileIndex(store: store), ShareStore(store: store))
         let quota = QuotaTracker(
@@ -27,7 +28,7 @@ public enum StorageServer {
                 ? TrashBin(spacesRoot: settings.root, store: store, keepDays: settings.trashDays) : nil,
             versions: settings.versionsKept > 0
                 ? VersionStore(spacesRoot: settings.root, keep: settings.versionsKept) : nil,
-            instanceID: instanceID, fileIO: fileIO, limits: settings.limits, logger: logger)
+            checksums: checksums, instanceID: instanceID, fileIO: fileIO, limits: settings.limits, logger: logger)
         router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
         OCSController(authenticator: authenticator, spaces: spaces, quota: quota).addRoutes(to: router)
         try LinkPageController(
@@ -75,14 +76,16 @@ public enum StorageServer {
                 groups: directory)
             let fileIO = NIOThreadPool(numberOfThreads: 16)
             fileIO.start()
+            let checksums = DeferredChecksums(index: FileIndex(store: store), logger: logger)
             let app = Application(
                 router: try router(
                     settings: settings, publicURL: appliance.publicURL, store: store, authenticator: authenticator,
-                    instanceID: instanceID, fileIO: fileIO, observability: observability, logger: logger),
+                    instanceID: instanceID, fileIO: fileIO, checksums: checksums, observability: observability,
+                    logger: logger),
                 server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
                 configuration: .init(
                     address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),
-                services: extraServices, logger: logger)
+                services: extraServices + [checksums], logger: logger)
             logger.info(
                 "cygnet-storage listening", metadata: ["port": "\(settings.port)", "spaces": "\(settings.root)"])
             try await app.runService()

@@ -3,43 +3,49 @@ import Crypto
 import NIOCore
 import NIOPosix
 
-/// A request body on its way into the staging folder. Bytes are kept in memory until there is a megabyte to write,
-/// and the staged file is only created then: a small upload reaches the file threads once, when `finish` creates,
-/// writes, hashes and (through the caller) commits it in one go. Used by one task at a time.
+/// A request body on its way into the staging folder, written and hashed a batch (4 MiB) at a time. The staged
+/// file is only created with the first full batch: a small upload reaches the file threads once, when `finish`
+/// creates, writes, hashes and (through the caller) commits it in one go. Used by one task at a time.
 final class IncomingUpload: @unchecked Sendable {
     let space: SpaceFileSystem
     let hasher: UploadHasher
     private(set) var file: UploadFile?
     private var tail: [ByteBuffer] = []
-    private var tailBytes = 0
-    /// Bytes received so far, written or not.
-    private(set) var size: Int64 = 0
 
-    static let batchBytes = 1 << 20
+    /// A batch; a body bigger than one is a big upload, written directly to the disk with MD5 left for later.
+    static let batchBytes = 4 << 20
+    let defersMD5: Bool
 
-    init(space: SpaceFileSystem, extra: ChecksumAlgorithm?) {
+    init(space: SpaceFileSystem, extra: ChecksumAlgorithm?, defersMD5: Bool) {
         self.space = space
         self.hasher = UploadHasher(extra: extra)
+        self.defersMD5 = defersMD5
     }
 
-    /// Takes one network read; writes a batch on `pool` once a megabyte has gathered.
-    func append(_ chunk: ByteBuffer, pool: NIOThreadPool) async throws {
-        tail.append(chunk)
-        tailBytes += chunk.readableBytes
-        size += Int64(chunk.readableBytes)
-        guard tailBytes >= Self.batchBytes else { return }
-        let batch = tail
-        tail.removeAll(keepingCapacity: true)
-        tailBytes = 0
+    /// Bytes written and hashed so far, and those still in memory.
+    var size: Int64 { hasher.size + Int64(tail.reduce(0) { $0 + $1.readableBytes }) }
+
+    /// Writes and hashes one batch on `pool`'s threads.
+    func write(_ batch: [ByteBuffer], pool: NIOThreadPool) async throws {
         let file: UploadFile
         if let existing = self.file {
             file = existing
         } else {
             let space = space
-            file = try await pool.runIfActive { try space.beginUpload() }
+            file = try await pool.runIfActive {
+                let file = try space.beginUpload()
+                file.startDirectWrites()
+                return file
+            }
             self.file = file
+            if defersMD5 { hasher.deferMD5() }
         }
         try await hasher.write(batch, to: file, pool: pool)
+    }
+
+    /// Keeps the end of the body for `finish`.
+    func keep(_ rest: [ByteBuffer]) {
+        tail = rest
     }
 
     /// Writes what is still in memory (creating the staged file if nothing was written yet) and returns the file;
@@ -54,7 +60,6 @@ final class IncomingUpload: @unchecked Sendable {
         }
         try hasher.write(tail, to: file)
         tail = []
-        tailBytes = 0
         return file
     }
 
@@ -64,9 +69,9 @@ final class IncomingUpload: @unchecked Sendable {
     }
 }
 
-/// Hashes an upload as it is written: SHA-1 and MD5 always, as ownCloud does (the Nextcloud client checks SHA-1,
-/// rclone's owncloud mode MD5), and Adler-32 when the client sent one. Each digest is its own box so the three can
-/// run on different threads while the bytes are written on a third; each box is used by one task at a time.
+/// Hashes an upload as it is written: SHA-1 always (the desktop clients check it), MD5 too unless it is left to
+/// `DeferredChecksums` (big uploads), and Adler-32 when the client sent one. Each digest is its own box so they can
+/// run on different threads while the bytes are written on another; each box is used by one task at a time.
 final class UploadHasher: @unchecked Sendable {
     final class Box<Value>: @unchecked Sendable {
         var value: Value
@@ -74,60 +79,67 @@ final class UploadHasher: @unchecked Sendable {
     }
 
     private let sha1 = Box(Insecure.SHA1())
-    private let md5 = Box(Insecure.MD5())
+    private var md5: Box<Insecure.MD5>? = Box(Insecure.MD5())
     private let adler: Box<UInt>?
+    private let extra: ChecksumAlgorithm?
     private(set) var size: Int64 = 0
 
     init(extra: ChecksumAlgorithm?) {
+        self.extra = extra
         adler = extra == .adler32 ? Box(adler32(0, nil, 0)) : nil
+    }
+
+    /// Leaves MD5 to be worked out after the upload, unless the client sent one to check; only before any byte.
+    /// True when MD5 is now left out.
+    @discardableResult
+    func deferMD5() -> Bool {
+        guard size == 0, extra != .md5 else { return false }
+        md5 = nil
+        return true
     }
 
     /// Writes and hashes one batch, in parallel on `pool`'s threads.
     func write(_ buffers: [ByteBuffer], to upload: UploadFile, pool: NIOThreadPool) async throws {
         let (sha1, md5, adler) = (sha1, md5, adler)
         async let written: Void = pool.runIfActive {
-            for buffer in buffers { try buffer.withUnsafeReadableBytes { try upload.write($0) } }
+            try upload.write(buffers)
         }
         async let sha1Done: Void = pool.runIfActive {
             for buffer in buffers { buffer.withUnsafeReadableBytes { sha1.value.update(bufferPointer: $0) } }
         }
-        async let md5Done: Void = pool.runIfActive {
-            for buffer in buffers { buffer.withUnsafeReadableBytes { md5.value.update(bufferPointer: $0) } }
-            if let adler {
-                for buffer in buffers {
-                    buffer.withUnsafeReadableBytes { bytes in
-                        guard let base = bytes.baseAddress else { return }
-                        adler.value = adler32(
-                            adler.value, base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count))
-                    }
-                }
-            }
+        if md5 != nil || adler != nil {
+            try await pool.runIfActive { Self.update(md5: md5, adler: adler, with: buffers) }
         }
         try await written
         try await sha1Done
-        try await md5Done
         size += Int64(buffers.reduce(0) { $0 + $1.readableBytes })
     }
 
-    /// The same, on the calling thread (chunk assembly, copies: already off the event loop).
-    func write(_ buffers: [ByteBuffer], to upload: UploadFile) throws(StorageError) {
+    private static func update(md5: Box<Insecure.MD5>?, adler: Box<UInt>?, with buffers: [ByteBuffer]) {
         for buffer in buffers {
-            try buffer.withUnsafeReadableBytes { bytes throws(StorageError) in
-                try upload.write(bytes)
-                sha1.value.update(bufferPointer: bytes)
-                md5.value.update(bufferPointer: bytes)
+            buffer.withUnsafeReadableBytes { bytes in
+                md5?.value.update(bufferPointer: bytes)
                 if let adler, let base = bytes.baseAddress {
                     adler.value = adler32(adler.value, base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count))
                 }
             }
-            size += Int64(buffer.readableBytes)
         }
+    }
+
+    /// The same, on the calling thread (chunk assembly, copies: already off the event loop).
+    func write(_ buffers: [ByteBuffer], to upload: UploadFile) throws(StorageError) {
+        try upload.write(buffers)
+        for buffer in buffers {
+            buffer.withUnsafeReadableBytes { sha1.value.update(bufferPointer: $0) }
+        }
+        Self.update(md5: md5, adler: adler, with: buffers)
+        size += Int64(buffers.reduce(0) { $0 + $1.readableBytes })
     }
 
     func checksums() -> Checksums {
         let adlerHex = adler.map { String($0.value, radix: 16) }
         return Checksums(
-            sha1: Self.hex(sha1.value.finalize()), md5: Self.hex(md5.value.finalize()),
+            sha1: Self.hex(sha1.value.finalize()), md5: md5.map { Self.hex($0.value.finalize()) },
             adler32: adlerHex.map { String(repeating: "0", count: max(0, 8 - $0.count)) + $0 }, modified: 0, size: size)
     }
 

@@ -25,7 +25,7 @@ extension DAVController {
         let owner = call.owner
         // The disk and the database are read at the same time; for a big folder each takes about as long.
         async let reading = blocking { try Self.readListing(space, path: path, depth: depth) }
-        async let knownRecords = depth == 1 && needs.index ? index.children(space: owner, folder: path) : [:]
+        async let knownRecords = childRecords(owner: owner, folder: path, depth: depth, needs: needs)
         async let childProperties =
             depth == 1 && needs.deadProperties ? properties.childProperties(space: owner, folder: path) : [:]
         let listing = try await reading
@@ -73,6 +73,16 @@ extension DAVController {
             return buffers
         }
         return Self.multistatus(parts: buffers)
+    }
+
+    /// The index's records of a folder's children; with checksums asked for, after any big upload there has been
+    /// hashed (`DeferredChecksums`), so rclone finds every MD5.
+    func childRecords(owner: String, folder: SpacePath, depth: Int, needs: PropfindNeeds) async throws
+        -> [String: FileRecord]
+    {
+        if needs.checksums { await checksums.settle(owner: owner, around: folder) }
+        guard depth == 1 && needs.index else { return [:] }
+        return try await index.children(space: owner, folder: folder)
     }
 
     static func readListing(_ space: SpaceFileSystem, path: SpacePath, depth: Int) throws(StorageError) -> Listing {
@@ -195,6 +205,7 @@ extension DAVController {
 /// What a PROPFIND needs besides the disk.
 struct PropfindNeeds {
     var index = false
+    var checksums = false
     var deadProperties = false
     var locks = false
 
@@ -202,6 +213,7 @@ struct PropfindNeeds {
         switch query {
         case .properties(let names):
             index = names.contains { LiveProperty($0)?.isIndexed == true }
+            checksums = names.contains(LiveProperty.ocChecksums.name)
             deadProperties = names.contains { LiveProperty($0) == nil }
             locks = names.contains(.dav("lockdiscovery"))
         case .allProperties, .propertyNames:

@@ -69,7 +69,7 @@ extension DAVController {
         // Only a check: chunks lie outside the space, so the room is taken for real when the file is assembled.
         let reservation = try await quota.reserve(user: user, space: space, bytes: received + length)
         await quota.release(reservation)
-        let incoming = IncomingUpload(space: space, extra: nil)
+        let incoming = IncomingUpload(space: space, extra: nil, defersMD5: true)
         do {
             try await receive(request.body, into: incoming, allowance: reservation.allowance.map { $0 - received })
             if let length = request.headers[.contentLength].flatMap(Int64.init), length != incoming.size {
@@ -120,6 +120,7 @@ extension DAVController {
                 let chunks = try area.chunks(user: folder, transfer: transfer)
                 let upload = try space.beginUpload()
                 let hasher = UploadHasher(extra: expected?.algorithm)
+                if total >= IncomingUpload.batchBytes { hasher.deferMD5() }
                 do {
                     for chunk in chunks {
                         try hasher.append(

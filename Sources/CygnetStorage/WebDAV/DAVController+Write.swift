@@ -26,7 +26,7 @@ extension DAVController {
             Int64.init)
         let reservation = try await quota.reserve(
             user: call.owner, space: space, bytes: announced ?? 0, replacing: existing?.size ?? 0)
-        let incoming = IncomingUpload(space: space, extra: expected?.algorithm)
+        let incoming = IncomingUpload(space: space, extra: expected?.algorithm, defersMD5: true)
         do {
             try await receive(call.request.body, into: incoming, allowance: reservation.allowance)
             let declared = call.request.headers[.ocTotalLength].flatMap(Int64.init)
@@ -67,7 +67,7 @@ extension DAVController {
     ) async throws -> (entry: FileEntry, id: Int64, checksums: Checksums) {
         try await keepVersion(of: path, existing: existing, in: location)
         let space = location.space
-        let (entry, checksums) = try await blocking { () throws -> (FileEntry, Checksums) in
+        let (entry, hashed) = try await blocking { () throws -> (FileEntry, Checksums) in
             let (upload, checksums) = try content()
             do {
                 return (try space.commit(upload, to: path, modified: modified), checksums)
@@ -76,21 +76,49 @@ extension DAVController {
                 throw error
             }
         }
-        var sums = checksums
+        var sums = hashed
         sums.modified = entry.modified
         await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
         let id = try await index.recordContent(space: location.owner, path: path, entry: entry, checksums: sums)
+        if sums.md5 == nil {
+            checksums.schedule(owner: location.owner, space: space, path: path, entry: entry)
+        }
         return (entry, id, sums)
     }
 
-    /// Streams a body into `incoming`. Past `allowance` bytes the upload is refused (507) and nothing is kept.
+    /// Streams a body into `incoming`: each batch is written and hashed while the next one arrives. The last
+    /// part stays in memory for `IncomingUpload.finish`, so a small body is not written here at all.
+    /// Past `allowance` bytes the upload is refused (507) and nothing is kept.
     func receive(_ body: RequestBody, into incoming: IncomingUpload, allowance: Int64?) async throws {
-        for try await chunk in body {
-            if let allowance, incoming.size + Int64(chunk.readableBytes) > allowance {
+        var chunks = body.makeAsyncIterator()
+        var received: Int64 = 0
+        var (batch, more) = try await Self.nextBatch(from: &chunks, received: &received, allowance: allowance)
+        while more {
+            let current = batch
+            async let written: Void = incoming.write(current, pool: fileIO)
+            let next = try await Self.nextBatch(from: &chunks, received: &received, allowance: allowance)
+            try await written
+            (batch, more) = next
+        }
+        incoming.keep(batch)
+    }
+
+    /// A batch of the body (`IncomingUpload.batchBytes` or a little more), and whether more follows.
+    static func nextBatch(
+        from chunks: inout RequestBody.AsyncIterator, received: inout Int64, allowance: Int64?
+    ) async throws -> ([ByteBuffer], Bool) {
+        var batch: [ByteBuffer] = []
+        var bytes = 0
+        while bytes < IncomingUpload.batchBytes {
+            guard let chunk = try await chunks.next() else { return (batch, false) }
+            received += Int64(chunk.readableBytes)
+            if let allowance, received > allowance {
                 throw StorageError(.insufficientStorage, "The upload does not fit in your quota; nothing was saved")
             }
-            try await incoming.append(chunk, pool: fileIO)
+            batch.append(chunk)
+            bytes += chunk.readableBytes
         }
+        return (batch, true)
     }
 
     func uploadHeaders(entry: FileEntry, id: Int64, modifiedAccepted: Bool) -> HTTPFields {

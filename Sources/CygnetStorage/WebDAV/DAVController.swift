@@ -17,6 +17,8 @@ struct DAVController: Sendable {
     let trash: TrashBin?
     /// Earlier contents of replaced files; nil when versions are switched off (`storage.versions.keep: 0`).
     let versions: VersionStore?
+    /// The MD5s of big uploads, worked out after they were answered.
+    let checksums: DeferredChecksums
     let instanceID: String
     /// Threads for file work: uploads wait on the disk (fdatasync), so more threads than cores keep the disk busy.
     let fileIO: NIOThreadPool
