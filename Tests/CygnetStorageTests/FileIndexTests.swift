@@ -48,6 +48,25 @@ import Testing
         }
     }
 
+    @Test(arguments: TestDatabase.all)
+    func uploadsRecordedTogetherKeepOneIdPerPath(_ database: TestDatabase) async throws {
+        try await database.withStore { store in
+            try await StorageSchema.migrate(store)
+            let sums = { (sha1: String) in Checksums(sha1: sha1, md5: nil, adler32: nil, modified: 1, size: 2) }
+            let records = ["a.txt", "b.txt", "a.txt"].enumerated().map { position, path in
+                FileIndex.ContentRecord(
+                    space: "alice", path: path, parent: "", inode: Int64(position), checksums: sums("\(position)"))
+            }
+            let ids = try await FileIndex.writeContent(records, to: store)
+            #expect(ids.count == 3)
+            #expect(ids[0] == ids[2])
+            #expect(ids[0] != ids[1])
+            let read = try await FileIndex(store: store).children(space: "alice", folder: .root)
+            #expect(read["a.txt"]?.checksums?.sha1 == "2")
+            #expect(read["a.txt"]?.inode == 2)
+        }
+    }
+
     @Test func packedRecordsKeepNegativeNumbersAndEmptyFields() throws {
         let text = "7 -9223372036854775808 -5 12 aa  0000ffff 9 dir/a b c" + "8 3    x  6 dir/\nz"
         let records = try #require(Self.parse(text, dropping: 4))

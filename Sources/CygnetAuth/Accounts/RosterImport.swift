@@ -1,3 +1,5 @@
+import CygnetRuntime
+
 /// Reads a class roster (a CSV file exported from a spreadsheet) into accounts, checking every row before anything
 /// is stored, so a teacher gets the full list of mistakes at once and an import is all or nothing.
 ///
@@ -91,7 +93,7 @@ extension RosterImport {
         init(header: CSVRecord) throws(Problem) {
             count = header.fields.count
             for (position, rawName) in header.fields.enumerated() {
-                let name = rawName.trimmedWhitespace().lowercased()
+                let name = rawName.trimmingWhitespace().lowercased()
                 guard let column = Column(rawValue: name) else {
                     throw Problem(
                         line: header.line,
@@ -116,11 +118,11 @@ extension RosterImport {
         func value(_ column: Column, in record: CSVRecord) -> String {
             guard let position = index[column], position < record.fields.count else { return "" }
             let text = record.fields[position]
-            return column == .password ? text : text.trimmedWhitespace()
+            return column == .password ? text : text.trimmingWhitespace()
         }
 
         func groups(in record: CSVRecord) -> [String] {
-            value(.groups, in: record).split(separator: ";").map { $0.trimmedWhitespace() }.filter { !$0.isEmpty }
+            value(.groups, in: record).split(separator: ";").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         }
 
         /// Every reason the record cannot be imported (empty when it can).
@@ -181,7 +183,7 @@ struct CSVRecord: Equatable {
         var parser = Parser(scalars: scalars)
         var records: [CSVRecord] = []
         while let record = try parser.nextRecord() {
-            if record.fields.contains(where: { !$0.trimmedWhitespace().isEmpty }) { records.append(record) }
+            if record.fields.contains(where: { !$0.trimmingWhitespace().isEmpty }) { records.append(record) }
         }
         return records
     }
@@ -272,11 +274,5 @@ struct CSVRecord: Equatable {
             position += 1
             line += 1
         }
-    }
-}
-
-extension StringProtocol {
-    fileprivate func trimmedWhitespace() -> String {
-        String(self.drop(while: { $0.isWhitespace }).reversed().drop(while: { $0.isWhitespace }).reversed())
     }
 }

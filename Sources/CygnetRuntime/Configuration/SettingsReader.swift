@@ -155,9 +155,3 @@ final class KeyLog: Sendable {
     func record(_ key: String) { keys.withLock { _ = $0.insert(key) } }
     func snapshot() -> Set<String> { keys.withLock { $0 } }
 }
-
-extension StringProtocol {
-    func trimmingWhitespace() -> String {
-        String(self.drop(while: { $0.isWhitespace }).reversed().drop(while: { $0.isWhitespace }).reversed())
-    }
-}

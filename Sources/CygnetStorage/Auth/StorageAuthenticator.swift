@@ -61,7 +61,7 @@ public struct StorageAuthenticator: Sendable {
 
     static func basicCredentials(_ header: String) -> (user: String, password: String)? {
         guard header.count > 6, header.prefix(6).lowercased() == "basic ",
-            let decoded = Data(base64Encoded: String(header.dropFirst(6).trimmingCharacters(in: .whitespaces))),
+            let decoded = Data(base64Encoded: String(header.dropFirst(6).trimmingWhitespace())),
             let text = String(data: decoded, encoding: .utf8), let colon = text.firstIndex(of: ":")
         else { return nil }
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))

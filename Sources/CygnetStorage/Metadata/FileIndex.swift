@@ -6,9 +6,20 @@ import SQLKit
 /// and keeps it across renames and content changes, so sync clients recognise moves and never see an id reused.
 public struct FileIndex: Sendable {
     let store: SQLStore
+    /// Content records of uploads that finish together, written in one statement.
+    private let contentWrites: GroupCommit<ContentRecord, Int64>
 
     public init(store: SQLStore) {
         self.store = store
+        contentWrites = GroupCommit { records in try await Self.writeContent(records, to: store) }
+    }
+
+    struct ContentRecord: Sendable {
+        let space: String
+        let path: String
+        let parent: String
+        let inode: Int64
+        let checksums: Checksums
     }
 
     /// Storage for the root's parent column: a value no real path can have.
@@ -71,22 +82,52 @@ public struct FileIndex: Sendable {
     public func recordContent(space: String, path: SpacePath, entry: FileEntry, checksums: Checksums) async throws
         -> Int64
     {
-        let key = path.description
-        return try await store.autocommit { db in
-            let row = try await db.raw(
-                """
-                INSERT INTO storage_files (space, path, parent, inode, sha1, md5, adler32, sum_modified, sum_size)
-                VALUES (\(bind: space), \(bind: key), \(bind: Self.parentKey(of: path)),
-                  \(bind: Int64(bitPattern: entry.inode)), \(bind: checksums.sha1), \(bind: checksums.md5),
-                  \(bind: checksums.adler32), \(bind: checksums.modified), \(bind: checksums.size))
-                ON CONFLICT (space, path) DO UPDATE SET inode = excluded.inode, sha1 = excluded.sha1,
-                  md5 = excluded.md5, adler32 = excluded.adler32, sum_modified = excluded.sum_modified,
-                  sum_size = excluded.sum_size
-                RETURNING id
-                """
-            ).first()
-            guard let row else { throw StoreError(code: .notFound, message: "no id came back for \(key)") }
-            return try row.decode(column: "id", as: Int64.self)
+        try await contentWrites.submit(
+            ContentRecord(
+                space: space, path: path.description, parent: Self.parentKey(of: path),
+                inode: Int64(bitPattern: entry.inode), checksums: checksums))
+    }
+
+    /// One upsert for a group of content records; a path listed twice keeps its last record. Returns each record's
+    /// id, in order.
+    static func writeContent(_ records: [ContentRecord], to store: SQLStore) async throws -> [Int64] {
+        var latest: [String: Int] = [:]
+        for (position, record) in records.enumerated() { latest[record.space + "\u{0}" + record.path] = position }
+        let unique = records.indices.filter { latest[records[$0].space + "\u{0}" + records[$0].path] == $0 }
+            .map { records[$0] }
+        var query: SQLQueryString = """
+            INSERT INTO storage_files (space, path, parent, inode, sha1, md5, adler32, sum_modified, sum_size) VALUES
+            """
+        for (position, record) in unique.enumerated() {
+            let sums = record.checksums
+            query.appendLiteral(position == 0 ? " (" : ", (")
+            query.appendInterpolation(
+                binds: [
+                    record.space, record.path, record.parent, record.inode, sums.sha1, sums.md5, sums.adler32,
+                    sums.modified, sums.size,
+                ])
+            query.appendLiteral(")")
+        }
+        query.appendLiteral(
+            """
+             ON CONFLICT (space, path) DO UPDATE SET inode = excluded.inode, sha1 = excluded.sha1,
+              md5 = excluded.md5, adler32 = excluded.adler32, sum_modified = excluded.sum_modified,
+              sum_size = excluded.sum_size
+            RETURNING id, space, path
+            """)
+        let statement = query
+        let rows = try await store.autocommit { db in try await db.raw(statement).all() }
+        var ids: [String: Int64] = [:]
+        for row in rows {
+            let key =
+                try row.decode(column: "space", as: String.self) + "\u{0}" + row.decode(column: "path", as: String.self)
+            ids[key] = try row.decode(column: "id", as: Int64.self)
+        }
+        return try records.map { record in
+            guard let id = ids[record.space + "\u{0}" + record.path] else {
+                throw StoreError(code: .notFound, message: "no id came back for \(record.path)")
+            }
+            return id
         }
     }
 

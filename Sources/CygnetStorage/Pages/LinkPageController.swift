@@ -98,7 +98,7 @@ struct LinkPageController: Sendable {
     func isUnlocked(_ share: Share, _ request: Request) -> Bool {
         guard let hash = share.passwordHash, let token = share.token else { return true }
         let expected = Self.seal(token, with: hash)
-        let cookies = request.headers[.cookie]?.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let cookies = request.headers[.cookie]?.split(separator: ";").map { $0.trimmingWhitespace() }
         return cookies?.contains { ConstantTime.equals($0, "cygnet-link=" + expected) } ?? false
     }
 

@@ -16,7 +16,7 @@ struct BulkUploadBody {
         guard let header, header.lowercased().hasPrefix("multipart/related"),
             let range = header.range(of: "boundary=")
         else { throw StorageError(.badRequest, "A bulk upload must be multipart/related with a boundary") }
-        var value = header[range.upperBound...].prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces)
+        var value = header[range.upperBound...].prefix { $0 != ";" }.trimmingWhitespace()
         if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
             value = String(value.dropFirst().dropLast())
         }
@@ -69,8 +69,8 @@ struct BulkUploadBody {
         var headers: [String: String] = [:]
         for line in text.split(separator: "\r\n") {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()] =
-                line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].trimmingWhitespace().lowercased()] =
+                line[line.index(after: colon)...].trimmingWhitespace()
         }
         return headers
     }

@@ -103,7 +103,7 @@ extension DAVController {
     }
 
     static func lockTimeout(_ header: String?) -> Int {
-        guard let first = header?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces) else {
+        guard let first = header?.split(separator: ",").first?.trimmingWhitespace() else {
             return LockManager.defaultTimeout
         }
         if first.hasPrefix("Second-"), let seconds = Int(first.dropFirst(7)), seconds > 0 {

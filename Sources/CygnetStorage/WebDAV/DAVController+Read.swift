@@ -83,7 +83,7 @@ extension DAVController {
     /// answered with the first one's bytes only if it were allowed; we keep to one range.
     static func byteRange(_ header: String, size: Int64) -> (Int64, Int64)? {
         guard header.hasPrefix("bytes="), !header.contains(",") else { return nil }
-        let spec = header.dropFirst(6).trimmingCharacters(in: .whitespaces)
+        let spec = header.dropFirst(6).trimmingWhitespace()
         let parts = spec.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
         if parts[0].isEmpty {
@@ -109,11 +109,11 @@ extension DAVController {
     }
 
     static func etagList(_ header: String, contains etag: String?) -> Bool {
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        let trimmed = header.trimmingWhitespace()
         if trimmed == "*" { return etag != nil }
         guard let etag else { return false }
         return trimmed.split(separator: ",").contains {
-            IfHeader.sameETag($0.trimmingCharacters(in: .whitespaces), etag)
+            IfHeader.sameETag($0.trimmingWhitespace(), etag)
         }
     }
 }

@@ -218,7 +218,7 @@ struct ExpectedChecksum {
     init?(header: String?) throws(StorageError) {
         guard let header, let colon = header.firstIndex(of: ":") else { return nil }
         guard let algorithm = ChecksumAlgorithm(rawValue: header[..<colon].uppercased()) else { return nil }
-        let value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces).lowercased()
+        let value = header[header.index(after: colon)...].trimmingWhitespace().lowercased()
         guard !value.isEmpty, value.allSatisfy(\.isHexDigit) else {
             throw StorageError(.badRequest, "OC-Checksum is malformed: \(header)")
         }
