@@ -132,7 +132,7 @@ let package = Package(
         .target(
             name: "CygnetHub",
             dependencies: [
-                "CygnetRuntime",
+                "CygnetRuntime", "CygnetStorage",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -92,3 +93,50 @@ def test_a_person_runs_a_notebook_cell_in_chromium(cygnet, browser):
     WebDriverWait(browser, 60).until(lambda driver: "42" in output.text)
     snapshot(browser, "6-cell-output")
     assert output.text.strip() == "42"
+
+
+def test_a_person_makes_and_revokes_app_passwords_in_chromium(cygnet, browser):
+    """The hub's "Files on your computer" page: an app password made there (shown once) opens the person's files
+    over WebDAV through the front door, a revoked one no longer does, and a blank name is refused with a reason."""
+    username = "a" + secrets.token_hex(4)
+    password = secrets.token_urlsafe(12)
+    cygnet.add_user(username, password)
+    wait = WebDriverWait(browser, 120)
+    dav = f"{cygnet.base_url}/remote.php/dav/files/{username}/"
+
+    browser.get(cygnet.base_url + "/hub/sync")
+    wait.until(EC.presence_of_element_located((By.ID, "username")))
+    browser.find_element(By.ID, "username").send_keys(username)
+    browser.find_element(By.ID, "password").send_keys(password + Keys.ENTER)
+    wait.until(EC.presence_of_element_located((By.ID, "app-password-form")))
+    assert browser.find_element(By.ID, "server-address").text == cygnet.base_url
+    assert browser.find_elements(By.ID, "no-app-passwords")
+
+    def make(label: str) -> str:
+        field = browser.find_element(By.ID, "label")
+        field.clear()
+        field.send_keys(label + Keys.ENTER)
+        return wait.until(EC.presence_of_element_located((By.ID, "new-app-password"))).text
+
+    laptop = make("my laptop")
+    snapshot(browser, "7-app-password")
+    listing = requests.request("PROPFIND", dav, auth=(username, laptop), headers={"Depth": "1"}, timeout=30)
+    assert listing.status_code == 207, listing.text
+
+    phone = make("phone")
+    assert phone != laptop
+    row = browser.find_element(By.XPATH, "//table[@id='app-passwords']//tr[td[1][text()='phone']]")
+    row.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".notice[role=status]")))
+    assert "revoked" in browser.find_element(By.CSS_SELECTOR, ".notice[role=status]").text
+    rows = browser.find_elements(By.CSS_SELECTOR, "#app-passwords tbody tr")
+    assert [r.find_element(By.TAG_NAME, "td").text for r in rows] == ["my laptop"]
+    assert "never" not in rows[0].text, "the laptop's password was used; its last use should show"
+    refused = requests.request("PROPFIND", dav, auth=(username, phone), headers={"Depth": "1"}, timeout=30)
+    assert refused.status_code == 401
+
+    field = browser.find_element(By.ID, "label")
+    field.clear()
+    field.send_keys("   " + Keys.ENTER)
+    problem = wait.until(EC.presence_of_element_located((By.ID, "sync-problem")))
+    assert "Name the computer" in problem.text

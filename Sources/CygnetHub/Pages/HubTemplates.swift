@@ -3,7 +3,7 @@
 enum HubTemplates {
     static let all: [String: String] = [
         "head": head, "foot": foot, "home": home, "spawn": spawn, "pending": pending, "message": message,
-        "admin": admin, "added": added,
+        "admin": admin, "added": added, "sync": sync,
     ]
 
     static let head = """
@@ -39,7 +39,7 @@ enum HubTemplates {
         </style>
         </head>
         <body>
-        <header><strong>Cygnet</strong><a href="/hub/home">Home</a>{{#isAdmin}}<a href="/hub/admin">Admin</a>{{/isAdmin}}<span class="who">{{#userName}}{{userName}} · <a href="/hub/logout">Sign out</a>{{/userName}}</span></header>
+        <header><strong>Cygnet</strong><a href="/hub/home">Home</a><a href="/hub/sync">Files on your computer</a>{{#isAdmin}}<a href="/hub/admin">Admin</a>{{/isAdmin}}<span class="who">{{#userName}}{{userName}} · <a href="/hub/logout">Sign out</a>{{/userName}}</span></header>
         <main>
         """
 
@@ -136,6 +136,50 @@ enum HubTemplates {
         {{^isError}}<p>{{text}}</p>{{/isError}}
         {{#notice}}<div class="notice" role="status">{{notice}}</div>{{/notice}}
         {{#linkURL}}<a class="button" href="{{linkURL}}">{{linkText}}</a>{{/linkURL}}
+        {{> foot}}
+        """
+
+    static let sync = """
+        {{> head}}
+        <h1>Your files on your computer</h1>
+        {{#notice}}<div class="notice" role="status">{{notice}}</div>{{/notice}}
+        {{#problem}}<div class="error" role="alert" id="sync-problem">{{problem}}</div>{{/problem}}
+        {{#created}}
+        <div class="notice" role="status" id="new-app-password-box">
+        <p>The app password for <strong>{{label}}</strong> is</p>
+        <p><code id="new-app-password" style="font-size:1.2rem">{{password}}</code></p>
+        <p>Type or paste it into the sync app now: it is shown only this once. If you lose it, revoke it below and make another.</p>
+        </div>
+        {{/created}}
+        <p>The files in your sessions can also live on your computer and stay in step both ways. Install the
+        <a href="https://nextcloud.com/install/#install-clients">Nextcloud desktop app</a> (the ownCloud one works too),
+        choose to log in with an app password, and enter:</p>
+        <table>
+        <tr><th scope="row">Server address</th><td><code id="server-address">{{serverURL}}</code></td></tr>
+        <tr><th scope="row">User name</th><td><code>{{userName}}</code></td></tr>
+        <tr><th scope="row">Password</th><td>an app password made on this page, not the password you sign in with</td></tr>
+        </table>
+        <p class="muted">Other programs that speak WebDAV (rclone, file managers) use the address <code>{{davURL}}</code> with the same user name and app password.</p>
+        <h2>Make an app password</h2>
+        <p class="muted">Make one for each computer or app, so you can stop one without touching the others.</p>
+        <form method="post" action="/hub/sync/passwords" id="app-password-form">
+        <input type="hidden" name="_xsrf" value="{{csrfToken}}">
+        <label for="label">Which computer or app is it for?</label>
+        <input type="text" id="label" name="label" maxlength="100" placeholder="for example: my laptop" required>
+        <button type="submit">Make an app password</button>
+        </form>
+        <h2>Your app passwords</h2>
+        {{#hasPasswords}}
+        <table id="app-passwords">
+        <thead><tr><th scope="col">For</th><th scope="col">Made</th><th scope="col">Last used</th><th scope="col"><span class="muted">Revoke</span></th></tr></thead>
+        <tbody>
+        {{#passwords}}<tr><td>{{label}}</td><td>{{created}}</td><td>{{lastUsed}}</td>
+        <td><form method="post" action="/hub/sync/passwords/{{id}}/revoke"><input type="hidden" name="_xsrf" value="{{csrfToken}}"><button type="submit" class="secondary" aria-label="Revoke the app password for {{label}}">Revoke</button></form></td></tr>
+        {{/passwords}}
+        </tbody>
+        </table>
+        {{/hasPasswords}}
+        {{^hasPasswords}}<p class="muted" id="no-app-passwords">You have none yet.</p>{{/hasPasswords}}
         {{> foot}}
         """
 

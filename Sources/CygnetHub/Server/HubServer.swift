@@ -1,4 +1,5 @@
 public import CygnetRuntime
+import CygnetStorage
 import Foundation
 public import Hummingbird
 public import Logging
@@ -28,6 +29,9 @@ public enum HubServer {
         AdminController(
             context: context, pagesController: pagesController,
             accounts: AuthAdminClient(settings: context.settings, httpClient: context.httpClient)
+        ).addRoutes(to: router)
+        SyncController(
+            context: context, pagesController: pagesController, passwords: AppPasswordStore(store: store)
         ).addRoutes(to: router)
         observability.addRoutes(to: hub) {
             _ = try await store.read { db in try await db.raw("SELECT 1").all() }
@@ -60,6 +64,8 @@ public enum HubServer {
     ) async throws {
         try await SQLStore.withStore(appliance.database, logger: logger) { store in
             try await store.migrate(module: HubMigrations.module, HubMigrations.all)
+            // The app-password page writes the storage service's table.
+            try await StorageSchema.migrate(store)
             let tokens = TokenStore(store: store)
             for service in settings.services {
                 try await tokens.register(

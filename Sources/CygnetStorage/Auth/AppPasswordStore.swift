@@ -36,15 +36,18 @@ public struct AppPasswordStore: Sendable {
         return (record, password)
     }
 
-    /// The user an app password belongs to, if `password` is one of `userName`'s.
-    public func verify(userName: String, password: String) async throws -> Bool {
+    /// Whether `password` is one of `userName`'s app passwords; a match is noted as its last use.
+    public func verify(userName: String, password: String, now: Int64) async throws -> Bool {
         let digest = SecretDigest.hash(password)
-        let owner = try await store.read { db in
+        let owner = try await store.autocommit { db in
             try await db.raw(
-                "SELECT user_name FROM storage_app_passwords WHERE password_hash = \(bind: digest)"
+                """
+                UPDATE storage_app_passwords SET last_used = \(bind: now)
+                WHERE password_hash = \(bind: digest) AND user_name = \(bind: userName) RETURNING user_name
+                """
             ).first(decodingColumn: "user_name", as: String.self)
         }
-        return owner.map { ConstantTime.equals($0, userName) } ?? false
+        return owner != nil
     }
 
     public func list(userName: String) async throws -> [AppPassword] {

@@ -77,7 +77,9 @@ public struct StorageAuthenticator: Sendable {
             }
             let key = SecretDigest.hash(user + "\u{0}" + password)
             if await !appPasswordChecks.contains(key) {
-                guard AccountName.isValid(user), try await appPasswords.verify(userName: user, password: password)
+                guard AccountName.isValid(user),
+                    try await appPasswords.verify(
+                        userName: user, password: password, now: Int64(Date().timeIntervalSince1970))
                 else { throw StorageError(.unauthorized, "Wrong user name or app password") }
                 await appPasswordChecks.insert(key)
             }
