@@ -30,6 +30,12 @@ extern int cygnet_sync_file_range(int fd, long long offset, long long nbytes, un
 #define CYGNET_O_DIRECT 040000
 #endif
 
+// glibc's malloc keeps an arena per thread that ever allocated; buffers filled on NIO's threads and freed on the
+// file threads then sit in many half-empty arenas. Two arenas kept cygnet-storage's peak memory in the storage
+// benchmark at 89 MiB instead of 115–145 MiB, at no measurable cost in speed.
+extern int cygnet_mallopt(int param, int value) __asm__("mallopt");
+#define CYGNET_M_ARENA_MAX -8
+
 // The scheduling class of work nobody waits for (the MD5 of a big upload): it runs only on otherwise idle CPU.
 #define CYGNET_SCHED_IDLE 5
 

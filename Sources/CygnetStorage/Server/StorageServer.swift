@@ -1,3 +1,4 @@
+import CLinux
 public import CygnetRuntime
 import Foundation
 public import Hummingbird
@@ -50,6 +51,7 @@ public enum StorageServer {
         appliance: ApplianceSettings, settings: StorageSettings, observability: Observability,
         extraServices: [any Service] = [], logger: Logger
     ) async throws {
+        cygnet_mallopt(CYGNET_M_ARENA_MAX, 2)
         let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
         try spaces.prepare()
         ChunkedUploadArea(staging: spaces.staging).removeAbandoned(now: Int64(Date().timeIntervalSince1970))
