@@ -8,7 +8,10 @@ import re
 import secrets
 
 import requests
+from authlib.common.security import generate_token
+from authlib.integrations.requests_client import OAuth2Session
 
+from cygnet_e2e import is_redirect, login
 from hub_e2e import HubBrowser
 
 
@@ -87,3 +90,36 @@ def test_a_project_shared_with_a_class_reaches_its_members(cygnet):
         "PROPFIND", f"{cygnet.base_url}/remote.php/dav/shares/{outsider}/", auth=outsider_auth,
         headers={"Depth": "1"}, timeout=30)
     assert listing.status_code == 207 and "week1" not in listing.text
+
+
+def test_an_access_token_from_cygnet_auth_opens_the_files(world):
+    """A program that signed a person in through cygnet-auth (authorization code + PKCE, with authlib) reaches
+    that person's files with the access token as a bearer token — and no one else's, and not with a forged one."""
+    provider, alice = world.provider, world.alice
+    client = world.public
+    session = OAuth2Session(client.client_id, scope=world.scope, redirect_uri=client.redirect_uri,
+                            code_challenge_method="S256", token_endpoint_auth_method="none")
+    verifier = generate_token(64)
+    url, state = session.create_authorization_url(provider.authorization_endpoint, code_verifier=verifier)
+    response = login(requests.Session(), url, alice.username, alice.password)
+    assert is_redirect(response), f"login did not redirect: {response.status_code}"
+    token = session.fetch_token(provider.token_endpoint, authorization_response=response.headers["Location"],
+                                code_verifier=verifier, state=state)
+    bearer = {"Authorization": "Bearer " + token["access_token"]}
+
+    base = world.instance.base_url
+    dav = f"{base}/remote.php/dav/files/{alice.username}/"
+    put = requests.put(dav + "from-a-token.txt", data=b"hello", headers=bearer, timeout=30)
+    assert put.status_code in (201, 204), put.text
+    listing = requests.request("PROPFIND", dav, headers={**bearer, "Depth": "1"}, timeout=30)
+    assert listing.status_code == 207 and "from-a-token.txt" in listing.text
+
+    other = world.new_user("t" + secrets.token_hex(4))
+    elsewhere = requests.request("PROPFIND", f"{base}/remote.php/dav/files/{other.username}/",
+                                 headers={**bearer, "Depth": "0"}, timeout=30)
+    assert elsewhere.status_code == 403
+    header, payload, signature = token["access_token"].split(".")
+    forged = header + "." + payload + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    refused = requests.request("PROPFIND", dav, headers={"Authorization": "Bearer " + forged, "Depth": "0"},
+                               timeout=30)
+    assert refused.status_code == 401

@@ -13,7 +13,7 @@ public struct StorageSettings: Sendable {
     public var authIssuer: String
     /// Where the signing keys are fetched (loopback, not through the front door).
     public var authJWKSURL: String
-    /// The audience tokens must name.
+    /// The audience bearer tokens must name: `cygnet`, which cygnet-auth puts in every access token it issues.
     public var tokenAudience: String
     /// cygnet-auth's internal address and storage's client there, to ask for users' groups (group shares and
     /// quotas); no secret, no group lookups.
@@ -53,7 +53,7 @@ public struct StorageSettings: Sendable {
         }
         authIssuer = try settings.string("storage.auth.issuer", default: appliance.publicURL + "/auth")
         authJWKSURL = try settings.string("storage.auth.jwks_url", default: "http://127.0.0.1:8001/auth/jwks")
-        tokenAudience = try settings.string("storage.auth.audience", default: "cygnet-storage")
+        tokenAudience = try settings.string("storage.auth.audience", default: "cygnet")
         authURL = try settings.string("storage.auth.url", default: "http://127.0.0.1:8001/auth")
         clientID = try settings.string("storage.auth.client_id", default: "cygnet-storage")
         clientSecret = try settings.string("storage.auth.client_secret", default: "")
