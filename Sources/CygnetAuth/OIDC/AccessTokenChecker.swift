@@ -32,7 +32,7 @@ struct AccessTokenChecker: Sendable {
             guard header.lowercased().hasPrefix("bearer ") else {
                 throw OAuthError.invalidToken("use the Bearer authorization scheme")
             }
-            token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+            token = String(header.dropFirst(7)).trimmingWhitespace()
         } else if let form {
             token = try form.value("access_token")
         }

@@ -86,7 +86,7 @@ struct AuthorizeController: Sendable {
             case .success(let value): authorization = value
             }
         }
-        let username = ((try? form.value("username")) ?? nil)?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        let username = ((try? form.value("username")) ?? nil)?.trimmingWhitespace().lowercased() ?? ""
         let password = ((try? form.value("password")) ?? nil) ?? ""
         guard BrowserCookies.csrfMatches(request: request, formValue: try? form.value("csrf_token")) else {
             return loginPage(

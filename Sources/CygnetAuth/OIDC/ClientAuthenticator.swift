@@ -23,16 +23,21 @@ struct ClientAuthenticator: Sendable {
         return client
     }
 
+    /// Undoes form-urlencoding; most ids and secrets have nothing to undo, and Foundation's decoding (through
+    /// NSString) showed in the refresh benchmark.
+    static func formDecoded(_ text: Substring) -> String {
+        guard text.contains(where: { $0 == "%" || $0 == "+" }) else { return String(text) }
+        return String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+    }
+
     private func credentials(_ request: Request, form: FormParameters) throws -> (String, String?) {
         if let header = request.headers[.authorization], header.lowercased().hasPrefix("basic ") {
-            guard let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            guard let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingWhitespace()),
                 let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
             else { throw OAuthError.invalidClient("the Basic authorization header is malformed") }
             // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-            let id = String(text[..<colon]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            let secret =
-                String(text[text.index(after: colon)...]).replacingOccurrences(of: "+", with: " ")
-                .removingPercentEncoding ?? ""
+            let id = Self.formDecoded(text[..<colon])
+            let secret = Self.formDecoded(text[text.index(after: colon)...])
             if let formID = try form.value("client_id"), formID != id {
                 throw OAuthError.invalidClient("client_id in the body differs from the Basic credentials")
             }

@@ -1,3 +1,4 @@
+import CygnetRuntime
 import Foundation
 public import Hummingbird
 public import NIOCore
@@ -25,7 +26,7 @@ extension Request {
         let peer = context.remoteAddress?.ipAddress ?? "unknown"
         let isLoopback = peer == "127.0.0.1" || peer == "::1" || peer.hasPrefix("127.")
         if isLoopback, let forwarded = headers[.init("X-Forwarded-For")!] {
-            let last = forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) }
+            let last = forwarded.split(separator: ",").last.map { $0.trimmingWhitespace() }
             if let last, !last.isEmpty { return last }
         }
         return peer
