@@ -70,6 +70,20 @@ def _port_is_free(port: int) -> bool:
         return True
 
 
+def kill_process_group(process: subprocess.Popen) -> None:
+    """SIGKILL to the process group we started, unless its leader was already reaped: the pid may then belong to
+    someone else (pid_max is 32768 here, and a Swift build runs through pids fast)."""
+    if process.returncode is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
 def wait_for(condition, timeout: float, interval: float = 0.05, what: str = "condition"):
     """Polls `condition` until it returns a truthy value or `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
@@ -218,14 +232,7 @@ class CygnetInstance:
         sessions of this instance's hub (each runs in a session of its own, so it survives a hub restart)."""
         if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
+        kill_process_group(self.process)
         for pid in self.session_pids():
             try:
                 os.killpg(pid, signal.SIGKILL)

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from cygnet_e2e import BIN_DIR, READY_TIMEOUT, STOP_TIMEOUT, free_port, wait_for
+from cygnet_e2e import BIN_DIR, READY_TIMEOUT, STOP_TIMEOUT, free_port, kill_process_group, wait_for
 
 CLI_TIMEOUT = 120.0
 CLIENT_TIMEOUT = 300.0
@@ -219,19 +219,10 @@ class StorageServer:
         self.kill()
 
     def kill(self):
-        """SIGKILL to the server's process group, unless the server was already reaped: its pid may then belong
-        to someone else (pid_max is 32768 here, and a Swift build runs through pids fast)."""
+        """SIGKILL to the server's process group (see `kill_process_group`)."""
         if self.process is None:
             return
-        if self.process.returncode is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
+        kill_process_group(self.process)
         if self in StorageServer.running:
             StorageServer.running.remove(self)
 

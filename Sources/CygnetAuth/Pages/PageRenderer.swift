@@ -1,3 +1,4 @@
+import CygnetRuntime
 import Hummingbird
 import Mustache
 
@@ -16,15 +17,12 @@ public struct PageRenderer: Sendable {
     )
         -> Response
     {
-        let html = library.render(values, withTemplate: template) ?? "page \(template) is missing"
         var fields = headers
-        fields[.contentType] = "text/html; charset=utf-8"
-        fields[.cacheControl] = "no-store"
-        fields[.init("X-Frame-Options")!] = "DENY"
         fields[.init("Content-Security-Policy")!] =
             "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'"
-        fields[.init("Referrer-Policy")!] = "no-referrer"
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: html)))
+        return HTMLPage.response(
+            library.render(values, withTemplate: template) ?? "page \(template) is missing", status: status,
+            headers: fields)
     }
 
     func message(

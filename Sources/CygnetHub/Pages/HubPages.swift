@@ -1,3 +1,4 @@
+import CygnetRuntime
 import Hummingbird
 import Mustache
 
@@ -12,14 +13,9 @@ struct HubPages: Sendable {
     }
 
     func render(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
-        let html = library.render(values, withTemplate: template) ?? "page \(template) is missing"
-        return Response(
-            status: status,
-            headers: [
-                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                .init("X-Frame-Options")!: "DENY", .init("Referrer-Policy")!: "same-origin",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
+        HTMLPage.response(
+            library.render(values, withTemplate: template) ?? "page \(template) is missing", status: status,
+            referrerPolicy: "same-origin")
     }
 
     func message(

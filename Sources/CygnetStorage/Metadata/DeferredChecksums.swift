@@ -62,10 +62,14 @@ final class DeferredChecksums: Service, Sendable {
 
     /// Returns when no file at `path` or directly inside it is waiting to be hashed, or after `longestWait`.
     func settle(owner: String, around path: SpacePath) async {
-        let id = state.withLock { state in
-            state.nextWaiter += 1
-            return state.nextWaiter
-        }
+        // Almost every listing a sync client makes asks for checksums, and almost never is anything pending.
+        guard
+            let id = state.withLock({ state -> UInt64? in
+                guard !state.pending.isEmpty else { return nil }
+                state.nextWaiter += 1
+                return state.nextWaiter
+            })
+        else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitFor(owner: owner, around: path, id: id) }
             group.addTask { try? await Task.sleep(for: Self.longestWait) }

@@ -114,14 +114,8 @@ struct LinkPageController: Sendable {
     }
 
     func render(_ template: String, _ values: [String: Any], status: HTTPResponse.Status = .ok) -> Response {
-        let html = library.render(values, withTemplate: template) ?? "page \(template) is missing"
-        return Response(
-            status: status,
-            headers: [
-                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                .init("X-Frame-Options")!: "DENY", .init("Referrer-Policy")!: "no-referrer",
-            ],
-            body: .init(byteBuffer: ByteBuffer(string: html)))
+        HTMLPage.response(
+            library.render(values, withTemplate: template) ?? "page \(template) is missing", status: status)
     }
 }
 

@@ -203,10 +203,13 @@ struct DAVController: Sendable {
     }
 
     static func multistatus(_ body: ByteBuffer) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/xml; charset=utf-8"
-        return Response(
-            status: .init(code: 207, reasonPhrase: "Multi-Status"), headers: headers, body: .init(byteBuffer: body))
+        multistatus(body: .init(byteBuffer: body))
+    }
+
+    private static func multistatus(body: ResponseBody) -> Response {
+        Response(
+            status: .init(code: 207, reasonPhrase: "Multi-Status"),
+            headers: [.contentType: "application/xml; charset=utf-8"], body: body)
     }
 
     /// A 207 whose responses were written in parts (`MultistatusWriter(fragmentCapacity:)`).
@@ -215,11 +218,7 @@ struct DAVController: Sendable {
         MultistatusWriter.writeHeader(to: &header)
         var footer = ByteBuffer()
         MultistatusWriter.writeFooter(to: &footer)
-        var headers = HTTPFields()
-        headers[.contentType] = "application/xml; charset=utf-8"
-        return Response(
-            status: .init(code: 207, reasonPhrase: "Multi-Status"), headers: headers,
-            body: .init(contentsOf: [header] + parts + [footer]))
+        return multistatus(body: .init(contentsOf: [header] + parts + [footer]))
     }
 
     static func empty(_ status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
