@@ -5,15 +5,7 @@ import Foundation
 /// useless to a thief; a slow password hash would only cost time on every token request.
 public enum SecretDigest {
     public static func hash(_ secret: String) -> String {
-        // Hand-rolled hex: String(format:) per byte costs more than the hash itself on the token path.
-        let digits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        hex.reserveCapacity(64)
-        for byte in SHA256.hash(data: Data(secret.utf8)) {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: hex, as: UTF8.self)
+        SHA256.hash(data: Data(secret.utf8)).hexadecimal
     }
 
     /// Constant-time comparison of a presented secret with a stored digest.

@@ -1,3 +1,4 @@
+import CygnetRuntime
 public import Foundation
 
 /// A content hash: the name of an object, computed over its stored (usually compressed) bytes.
@@ -63,17 +64,5 @@ extension [UInt8] {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
         default: nil
         }
-    }
-}
-
-extension Sequence<UInt8> {
-    var hexadecimal: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var characters = [UInt8]()
-        for byte in self {
-            characters.append(digits[Int(byte >> 4)])
-            characters.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: characters, as: UTF8.self)
     }
 }

@@ -1,3 +1,4 @@
+import CygnetRuntime
 import Foundation
 
 /// What a garbage collection removed.

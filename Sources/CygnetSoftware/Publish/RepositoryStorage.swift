@@ -1,3 +1,4 @@
+import CygnetRuntime
 public import Foundation
 
 /// A repository's files as served (`<storage>/<name>/`): objects under `data/`, the signed manifest and whitelist.

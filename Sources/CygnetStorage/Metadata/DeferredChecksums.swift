@@ -171,6 +171,6 @@ final class DeferredChecksums: Service, Sendable {
         }
         let after = try file.status()
         guard after.size == before.size, after.modified == before.modified else { return nil }
-        return UploadHasher.hex(hasher.finalize())
+        return hasher.finalize().hexadecimal
     }
 }

@@ -1,5 +1,6 @@
 import CZlib
 import Crypto
+import CygnetRuntime
 import NIOCore
 import NIOPosix
 
@@ -139,17 +140,7 @@ final class UploadHasher: @unchecked Sendable {
     func checksums() -> Checksums {
         let adlerHex = adler.map { String($0.value, radix: 16) }
         return Checksums(
-            sha1: Self.hex(sha1.value.finalize()), md5: md5.map { Self.hex($0.value.finalize()) },
+            sha1: sha1.value.finalize().hexadecimal, md5: md5.map { $0.value.finalize().hexadecimal },
             adler32: adlerHex.map { String(repeating: "0", count: max(0, 8 - $0.count)) + $0 }, modified: 0, size: size)
-    }
-
-    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        let digits = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        for byte in digest {
-            hex.append(digits[Int(byte >> 4)])
-            hex.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: hex, as: UTF8.self)
     }
 }
