@@ -1,15 +1,23 @@
 import CygnetRuntime
 import Glibc
+import Synchronization
 
 /// Where each user's space lies: `<root>/jupyter-<name>`, the folder the hub makes the user's session home, created on
 /// first use. A session's home folder and the WebDAV space are the same folder.
 public struct SpaceDirectory: Sendable {
     public let root: String
     public let unixAccounts: Bool
+    /// Spaces already made sure of: every request needs its user's space, and making sure each time cost a mkdir
+    /// (with Unix accounts, a read of /etc/passwd) per request.
+    private let ready = ReadySpaces()
 
     public init(root: String, unixAccounts: Bool) {
         self.root = root
         self.unixAccounts = unixAccounts
+    }
+
+    private final class ReadySpaces: Sendable {
+        let spaces = Mutex<[String: SpaceFileSystem]>([:])
     }
 
     /// Uploads in progress; inside `root`, so on the same file system as every space (renames stay atomic).
@@ -40,16 +48,22 @@ public struct SpaceDirectory: Sendable {
     /// The space of `user`, created (private to its owner) when it does not exist yet. With Unix accounts it is the
     /// account's home folder, and the account is made first if the user never had a session.
     public func space(for user: String) async throws -> SpaceFileSystem {
+        if let known = ready.spaces.withLock({ $0[user] }) { return known }
+        let space: SpaceFileSystem
         if unixAccounts {
             let account = try await UnixAccounts(homeRoot: root).ensure(user: user)
-            return SpaceFileSystem(
+            space = SpaceFileSystem(
                 root: account.home, owner: FileOwner(userID: account.userID, groupID: account.groupID),
                 staging: staging)
+        } else {
+            let folder = root + "/" + folderName(for: user)
+            if mkdir(folder, 0o700) != 0 && errno != EEXIST {
+                throw StorageError(
+                    .internalError, "Cannot create the space \(folder): \(String(cString: strerror(errno)))")
+            }
+            space = SpaceFileSystem(root: folder, owner: nil, staging: staging)
         }
-        let folder = root + "/" + folderName(for: user)
-        if mkdir(folder, 0o700) != 0 && errno != EEXIST {
-            throw StorageError(.internalError, "Cannot create the space \(folder): \(String(cString: strerror(errno)))")
-        }
-        return SpaceFileSystem(root: folder, owner: nil, staging: staging)
+        ready.spaces.withLock { $0[user] = space }
+        return space
     }
 }
