@@ -112,10 +112,17 @@ def test_a_person_makes_and_revokes_app_passwords_in_chromium(cygnet, browser):
     assert browser.find_element(By.ID, "server-address").text == cygnet.base_url
     assert browser.find_elements(By.ID, "no-app-passwords")
 
+    def submit(element, text: str):
+        # Each form answers with a new page; waiting for the old one to go away keeps the next lookup from
+        # finding an element of the page being left (a stale element).
+        page = browser.find_element(By.TAG_NAME, "html")
+        element.send_keys(text)
+        wait.until(EC.staleness_of(page))
+
     def make(label: str) -> str:
         field = browser.find_element(By.ID, "label")
         field.clear()
-        field.send_keys(label + Keys.ENTER)
+        submit(field, label + Keys.ENTER)
         return wait.until(EC.presence_of_element_located((By.ID, "new-app-password"))).text
 
     laptop = make("my laptop")
@@ -126,7 +133,9 @@ def test_a_person_makes_and_revokes_app_passwords_in_chromium(cygnet, browser):
     phone = make("phone")
     assert phone != laptop
     row = browser.find_element(By.XPATH, "//table[@id='app-passwords']//tr[td[1][text()='phone']]")
+    page = browser.find_element(By.TAG_NAME, "html")
     row.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait.until(EC.staleness_of(page))
     wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, ".notice[role=status]")))
     assert "revoked" in browser.find_element(By.CSS_SELECTOR, ".notice[role=status]").text
     rows = browser.find_elements(By.CSS_SELECTOR, "#app-passwords tbody tr")
@@ -137,6 +146,6 @@ def test_a_person_makes_and_revokes_app_passwords_in_chromium(cygnet, browser):
 
     field = browser.find_element(By.ID, "label")
     field.clear()
-    field.send_keys("   " + Keys.ENTER)
+    submit(field, "   " + Keys.ENTER)
     problem = wait.until(EC.presence_of_element_located((By.ID, "sync-problem")))
     assert "Name the computer" in problem.text
