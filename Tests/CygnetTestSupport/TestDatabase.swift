@@ -2,11 +2,12 @@ public import CygnetRuntime
 import Foundation
 public import Logging
 public import SQLKit
-public import Testing
 
 /// A database the store tests run against: always a fresh SQLite file, and PostgreSQL (each test in its own schema)
 /// when `CYGNET_TEST_POSTGRES_URL` is set, e.g. by `scripts/lib/postgres.sh`.
-public enum TestDatabase: Sendable, CustomTestStringConvertible {
+/// It does not import Testing: `swift build` (the README's install) builds this target too, without the test
+/// targets' search paths, and swift-testing names arguments by their `description` as well.
+public enum TestDatabase: Sendable, CustomStringConvertible {
     case sqlite
     case postgres(url: String)
 
@@ -22,7 +23,7 @@ public enum TestDatabase: Sendable, CustomTestStringConvertible {
         ProcessInfo.processInfo.environment[postgresURLVariable].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    public var testDescription: String {
+    public var description: String {
         switch self {
         case .sqlite: "SQLite"
         case .postgres: "PostgreSQL"
