@@ -149,7 +149,10 @@ class Mount:
     def start(self, expect_failure: bool = False) -> "Mount":
         import time
 
-        self.mount_point.mkdir(parents=True, exist_ok=True)
+        try:
+            self.mount_point.mkdir(parents=True)
+        except FileExistsError:
+            pass  # also a dead mount left there, which `mkdir(exist_ok=True)` would not take for a folder
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(self.arguments, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60

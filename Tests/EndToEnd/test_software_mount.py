@@ -80,6 +80,39 @@ def test_mount_matches_the_source_and_follows_new_revisions(repo, mounts, tmp_pa
     assert "hit rate" in software(software_dir, "status").stdout
 
 
+def listed_in_proc_mounts(path: Path) -> bool:
+    return any(line.split()[1] == str(path) for line in Path("/proc/mounts").read_text().splitlines())
+
+
+def test_a_mount_killed_outright_is_cleared_by_the_next_one(repo, mounts, tmp_path):
+    """A mount process killed with -9 leaves a dead mount point ("Transport endpoint is not connected") whose root
+    the kernel may still `stat` and even list from its cache; the next mount on it clears it and serves."""
+    source, software_dir, server = repo
+    first = mount(mounts, software_dir, tmp_path / "mnt", [server.url])
+    assert sorted(os.listdir(first.mount_point)) == sorted(os.listdir(source))
+    first.process.kill()
+    first.process.wait(timeout=15)
+    assert listed_in_proc_mounts(first.mount_point), "a killed FUSE server leaves its mount behind"
+    with pytest.raises(OSError):  # only what the kernel cached still answers (listings, attributes)
+        os.statvfs(first.mount_point)
+
+    second = mount(mounts, software_dir, tmp_path / "mnt", [server.url])
+    wait_for(lambda: _answers(second), timeout=30, what="the new mount to answer")
+    assert second.process.poll() is None, second.output()
+    assert_mount_matches_source(second.mount_point, source)
+
+
+def _answers(mounted) -> bool:
+    """`statvfs` is never answered from the kernel's cache: it succeeds only with a live server."""
+    if mounted.process.poll() is not None:
+        raise AssertionError(f"the mount exited: {mounted.output()}")
+    try:
+        os.statvfs(mounted.mount_point)
+        return True
+    except OSError:
+        return False
+
+
 def test_writes_are_refused(repo, mounts, tmp_path):
     _, software_dir, server = repo
     mounted = mount(mounts, software_dir, tmp_path / "mnt", [server.url])

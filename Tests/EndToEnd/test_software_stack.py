@@ -101,3 +101,11 @@ def test_a_session_runs_python_and_root_kernels_from_the_stack(appliance_with_so
 
     with urllib.request.urlopen(f"{instance.base_url}/cvmfs/{REPOSITORY}/.cvmfspublished", timeout=10) as reply:
         assert reply.headers["Cache-Control"].startswith("public, max-age=")
+
+
+def test_stopping_cygnet_up_takes_its_mount_down(appliance_with_software):
+    """Ctrl-C on `cygnet up` unmounts the stack: a dead mount point would answer "Transport endpoint is not
+    connected" to everyone until someone unmounted it by hand. (Last in this module: it stops the appliance.)"""
+    assert appliance_with_software.stop() == 0
+    mounted = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
+    assert str(MOUNT_POINT) not in mounted, f"{MOUNT_POINT} is still mounted after cygnet up stopped"

@@ -19,10 +19,11 @@ public struct Console: Sendable {
         self.readInputLine = readInputLine
     }
 
-    /// Standard output and error, one `write` per line so lines of concurrent tasks never interleave.
+    /// Standard output and error, one `write` per line so lines of concurrent tasks never interleave. A failed
+    /// write (the reader of a pipe has gone) is dropped: `FileHandle.write(_:)` would trap.
     public static let standard = Console(
-        writeOutput: { FileHandle.standardOutput.write(Data($0.utf8)) },
-        writeError: { FileHandle.standardError.write(Data($0.utf8)) },
+        writeOutput: { try? FileHandle.standardOutput.write(contentsOf: Data($0.utf8)) },
+        writeError: { try? FileHandle.standardError.write(contentsOf: Data($0.utf8)) },
         readInputLine: { Swift.readLine(strippingNewline: true) })
 
     /// Writes `line` and a line break to standard output.

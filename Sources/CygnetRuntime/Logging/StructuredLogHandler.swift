@@ -18,6 +18,10 @@ public struct StructuredLogHandler: LogHandler {
 
     /// Installs this handler for the whole process; call once from an executable's entry point.
     public static func bootstrap(level: Logger.Level, format: LogFormat) {
+        // Under `cygnet up` the log goes to a pipe the supervisor stops reading when it shuts down. A line written
+        // then must not kill the process (SIGPIPE) in the middle of its own shutdown, which for a FUSE mount would
+        // leave the mount point dead ("Transport endpoint is not connected").
+        signal(SIGPIPE, SIG_IGN)
         LoggingSystem.bootstrap { label in StructuredLogHandler(label: label, level: level, format: format) }
     }
 
@@ -34,7 +38,8 @@ public struct StructuredLogHandler: LogHandler {
             format == .json
             ? jsonLine(event: event, fields: fields)
             : textLine(event: event, fields: fields)
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        // Not `write(_:)`, which traps when the write fails, as it does once the reader of the pipe has gone.
+        try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
     }
 
     private func timestamp() -> String {
