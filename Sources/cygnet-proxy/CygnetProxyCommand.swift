@@ -74,6 +74,8 @@ struct CygnetProxyCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try makeConfiguration()
         let level = logLevel
+        // As in StructuredLogHandler: a log line written after `cygnet up` stopped reading must not kill us.
+        signal(SIGPIPE, SIG_IGN)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
