@@ -43,6 +43,18 @@ import Testing
             }
             #expect(read["two words.txt"]?.checksums == sums)
             #expect(read["plain.txt"]?.checksums == nil)
+            let missing = try await index.missingMD5(limit: 10)
+            #expect(missing.count == 1 && missing.first?.path == "Project one/data/two words.txt")
+            #expect(missing.first?.space == "alice" && missing.first?.size == 12 && missing.first?.modified == -5)
+            try await index.addMD5(
+                space: "alice", path: folder.appending("two words.txt"), md5: "bb",
+                for: {
+                    var entry = Self.entry("two words.txt", inode: 2)
+                    entry.size = 12
+                    entry.modified = -5
+                    return entry
+                }())
+            #expect(try await index.missingMD5(limit: 10).isEmpty)
             #expect(try await index.children(space: "bob", folder: folder).isEmpty)
             #expect(try await index.children(space: "alice", folder: .root).isEmpty)
         }

@@ -7,10 +7,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sqlite3
 from pathlib import Path
 
 import requests
 
+from cygnet_e2e import wait_for
 from storage_e2e import running_storage
 
 pytest_plugins = ["storage_e2e"]
@@ -77,3 +79,25 @@ def test_a_big_upload_with_a_wrong_checksum_leaves_nothing(tmp_path: Path):
         response = requests.put(url + "right.bin", data=data, auth=auth, headers={"OC-Checksum": "MD5:" + md5})
         assert response.status_code == 201, response.text
         assert f"MD5:{md5}" in listed_checksums(url, auth)["right.bin"]
+
+
+def test_md5s_a_stop_left_unfinished_are_worked_out_at_the_next_start(tmp_path: Path):
+    """A big upload's MD5 is worked out after the answer. If the server stops before it gets to it, the next start
+    finishes the job, so `rclone check` still finds it. (The stop is simulated: the recorded MD5 is cleared while
+    the server is down, which is what a stop in the middle leaves.)"""
+    with running_storage(tmp_path / "server") as server:
+        alice = server.add_account("alice")
+        auth = (alice.username, alice.password)
+        url = server.dav_url("alice")
+        data = os.urandom((6 << 20) + 5)
+        requests.put(url + "big.bin", data=data, auth=auth).raise_for_status()
+        expected = f"SHA1:{hashlib.sha1(data).hexdigest()} MD5:{hashlib.md5(data).hexdigest()}"
+        assert listed_checksums(url, auth)["big.bin"] == expected
+        server.stop()
+        with sqlite3.connect(server.state_dir / "cygnet.sqlite") as db:
+            cleared = db.execute("UPDATE storage_files SET md5 = NULL WHERE path LIKE '%big.bin'").rowcount
+        assert cleared == 1
+        server.start()
+        wait_for(lambda: listed_checksums(url, auth).get("big.bin") == expected, timeout=30,
+                 what="the MD5 to be worked out again")
+        assert "left unfinished" in server.tail()

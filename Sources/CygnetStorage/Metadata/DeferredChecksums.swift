@@ -38,6 +38,8 @@ final class DeferredChecksums: Service, Sendable {
     }
 
     private let index: FileIndex
+    /// Where to find the files of MD5s a previous run left unfinished.
+    private let spaces: SpaceDirectory?
     /// One thread, in the idle scheduling class.
     private let pool = NIOThreadPool(numberOfThreads: 1)
     private let logger: Logger
@@ -48,8 +50,9 @@ final class DeferredChecksums: Service, Sendable {
     /// How long a listing waits for hashing to finish before it answers with the checksums it has.
     static let longestWait = Duration.seconds(5)
 
-    init(index: FileIndex, logger: Logger) {
+    init(index: FileIndex, spaces: SpaceDirectory? = nil, logger: Logger) {
         self.index = index
+        self.spaces = spaces
         self.logger = logger
         (jobs, queue) = AsyncStream.makeStream(of: Job.self)
     }
@@ -117,6 +120,7 @@ final class DeferredChecksums: Service, Sendable {
             var parameters = sched_param()
             sched_setscheduler(0, CYGNET_SCHED_IDLE, &parameters)
         }
+        await resumeUnfinished()
         for await job in jobs.cancelOnGracefulShutdown() {
             await hash(job)
             state.withLock { state in
@@ -132,6 +136,29 @@ final class DeferredChecksums: Service, Sendable {
         queue.finish()
         release { _, _ in true }
         try await pool.shutdownGracefully()
+    }
+
+    /// Queues again the MD5s a previous run did not get to (it stopped first), for the files that are still as
+    /// they were recorded; nothing else would ever fill them in.
+    private func resumeUnfinished() async {
+        guard let spaces else { return }
+        do {
+            let missing = try await index.missingMD5(limit: 100_000)
+            guard !missing.isEmpty else { return }
+            let jobs = try await pool.runIfActive { () -> [Job] in
+                missing.compactMap { row -> Job? in
+                    guard let space = spaces.existingSpace(of: row.space), let path = try? SpacePath(plain: row.path),
+                        let entry = try? space.entry(path), !entry.isDirectory, entry.size == row.size,
+                        entry.modified == row.modified
+                    else { return nil }
+                    return Job(owner: row.space, space: space, path: path, entry: entry)
+                }
+            }
+            logger.info("Working out the MD5s a previous run left unfinished", metadata: ["files": "\(jobs.count)"])
+            for job in jobs { schedule(owner: job.owner, space: job.space, path: job.path, entry: job.entry) }
+        } catch {
+            logger.warning("Could not look for MD5s left unfinished", metadata: ["error": "\(error)"])
+        }
     }
 
     private func hash(_ job: Job) async {

@@ -144,6 +144,26 @@ public struct FileIndex: Sendable {
         }
     }
 
+    /// Files whose MD5 was left for later and is still missing (the server stopped before it got to them).
+    public func missingMD5(limit: Int) async throws -> [(space: String, path: String, size: Int64, modified: Int64)] {
+        let rows = try await store.read { db in
+            try await db.raw(
+                """
+                SELECT space, path, sum_size, sum_modified FROM storage_files
+                WHERE md5 IS NULL AND sha1 IS NOT NULL AND sum_size IS NOT NULL AND sum_modified IS NOT NULL
+                LIMIT \(bind: limit)
+                """
+            ).all()
+        }
+        return try rows.map { row in
+            (
+                try row.decode(column: "space", as: String.self), try row.decode(column: "path", as: String.self),
+                try row.decode(column: "sum_size", as: Int64.self),
+                try row.decode(column: "sum_modified", as: Int64.self)
+            )
+        }
+    }
+
     /// The path that has this id now (file ids survive renames).
     public func path(space: String, id: Int64) async throws -> SpacePath? {
         let text = try await store.read { db in

@@ -78,7 +78,9 @@ public enum StorageServer {
                 groups: directory)
             let fileIO = NIOThreadPool(numberOfThreads: 16)
             fileIO.start()
-            let checksums = DeferredChecksums(index: FileIndex(store: store), logger: logger)
+            let checksums = DeferredChecksums(
+                index: FileIndex(store: store),
+                spaces: SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts), logger: logger)
             let app = Application(
                 router: try router(
                     settings: settings, publicURL: appliance.publicURL, store: store, authenticator: authenticator,

@@ -39,10 +39,17 @@ public struct SpaceDirectory: Sendable {
 
     /// What a user's files take on disk, without creating anything (0 when they have no space yet).
     public func usage(of user: String) -> Int64 {
+        guard let space = existingSpace(of: user) else { return 0 }
+        return (try? space.summary(of: .root).totalSize) ?? 0
+    }
+
+    /// The space of `user` if it exists, for reading only (nothing is created, no owner is set).
+    func existingSpace(of user: String) -> SpaceFileSystem? {
         var folder = root + "/" + folderName(for: user)
         if unixAccounts, let entry = getpwnam(folderName(for: user)) { folder = String(cString: entry.pointee.pw_dir) }
-        let space = SpaceFileSystem(root: folder, owner: nil, staging: staging)
-        return (try? space.summary(of: .root).totalSize) ?? 0
+        var info = stat()
+        guard stat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return nil }
+        return SpaceFileSystem(root: folder, owner: nil, staging: staging)
     }
 
     /// The space of `user`, created (private to its owner) when it does not exist yet. With Unix accounts it is the
