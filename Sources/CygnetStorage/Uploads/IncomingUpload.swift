@@ -16,19 +16,11 @@ final class IncomingUpload: @unchecked Sendable {
     /// A batch; a body bigger than one is a big upload, written directly to the disk with MD5 left for later.
     static let batchBytes = 4 << 20
     let defersMD5: Bool
-    /// Where the upload will be committed, if that is a place in `space` (not a chunk of a chunked upload).
-    let destination: SpacePath?
 
-    init(space: SpaceFileSystem, extra: ChecksumAlgorithm?, defersMD5: Bool, destination: SpacePath? = nil) {
+    init(space: SpaceFileSystem, extra: ChecksumAlgorithm?, defersMD5: Bool) {
         self.space = space
         self.hasher = UploadHasher(extra: extra)
         self.defersMD5 = defersMD5
-        self.destination = destination
-    }
-
-    private func begin() throws(StorageError) -> UploadFile {
-        if let destination { return try space.beginUpload(for: destination) }
-        return try space.beginUpload()
     }
 
     /// Bytes written and hashed so far, and those still in memory.
@@ -40,8 +32,9 @@ final class IncomingUpload: @unchecked Sendable {
         if let existing = self.file {
             file = existing
         } else {
+            let space = space
             file = try await pool.runIfActive {
-                let file = try self.begin()
+                let file = try space.beginUpload()
                 file.startDirectWrites()
                 return file
             }
@@ -63,7 +56,7 @@ final class IncomingUpload: @unchecked Sendable {
         if let existing = self.file {
             file = existing
         } else {
-            file = try begin()
+            file = try space.beginUpload()
             self.file = file
         }
         try hasher.write(tail, to: file)
