@@ -116,6 +116,14 @@ def edit(path: Path, data: bytes):
     assert time.time() - old >= 2, f"{path} was synced with a recent mtime; trees must be made in the past"
 
 
+def settle():
+    """Waits until local edits are a few seconds old, as they are when a person syncs after editing. Both clients
+    leave a file modified less than about two seconds ago for later ("still being changed"), and note that in
+    their journal so that the next run may skip it too: a sync right after an edit would then test their
+    back-off, not the server (nextcloudcmd failed this way now and then in CI)."""
+    time.sleep(2.5)
+
+
 def server_tree(server: StorageServer, account: Account) -> Tree:
     return read_tree(server.space(account.username))
 
@@ -177,6 +185,7 @@ def test_edits_renames_and_deletes_on_two_machines_meet(client, storage, tmp_pat
     b.path(deleted_in_b).unlink()
     del expected[deleted_in_b]
 
+    settle()
     a.sync()
     b.sync()
     a.sync()
@@ -196,6 +205,7 @@ def test_a_conflicting_edit_keeps_both_versions(client, storage, tmp_path):
     edit(a.path(contested), version_a)
     edit(b.path(contested), version_b)
 
+    settle()
     a.sync()  # A's edit reaches the server first ...
     b.sync()  # ... so B finds both sides changed: B lost the race.
     a.sync()
