@@ -11,11 +11,13 @@ import Testing
         "plain.txt", "two words.txt", "line\nbreak", "ünïcødé ✓.ipynb", " lead", "trail ", "a  b",
     ]
 
-    static func entry(_ name: String, inode: UInt64) -> FileEntry {
+    static func entry(_ name: String, inode: UInt64, size: Int64 = 0, modified: Int64 = 0) -> FileEntry {
         var info = stat()
         info.st_mode = S_IFREG | 0o644
         info.st_ino = __ino_t(inode)
-        return FileEntry(name: name, info)
+        var entry = FileEntry(name: name, info)
+        (entry.size, entry.modified) = (size, modified)
+        return entry
     }
 
     @Test(arguments: TestDatabase.all)
@@ -48,12 +50,7 @@ import Testing
             #expect(missing.first?.space == "alice" && missing.first?.size == 12 && missing.first?.modified == -5)
             try await index.addMD5(
                 space: "alice", path: folder.appending("two words.txt"), md5: "bb",
-                for: {
-                    var entry = Self.entry("two words.txt", inode: 2)
-                    entry.size = 12
-                    entry.modified = -5
-                    return entry
-                }())
+                for: Self.entry("two words.txt", inode: 2, size: 12, modified: -5))
             #expect(try await index.missingMD5(limit: 10).isEmpty)
             #expect(try await index.children(space: "bob", folder: folder).isEmpty)
             #expect(try await index.children(space: "alice", folder: .root).isEmpty)

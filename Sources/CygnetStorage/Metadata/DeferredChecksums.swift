@@ -39,7 +39,7 @@ final class DeferredChecksums: Service, Sendable {
 
     private let index: FileIndex
     /// Where to find the files of MD5s a previous run left unfinished.
-    private let spaces: SpaceDirectory?
+    private let spaces: SpaceDirectory
     /// One thread, in the idle scheduling class.
     private let pool = NIOThreadPool(numberOfThreads: 1)
     private let logger: Logger
@@ -50,7 +50,7 @@ final class DeferredChecksums: Service, Sendable {
     /// How long a listing waits for hashing to finish before it answers with the checksums it has.
     static let longestWait = Duration.seconds(5)
 
-    init(index: FileIndex, spaces: SpaceDirectory? = nil, logger: Logger) {
+    init(index: FileIndex, spaces: SpaceDirectory, logger: Logger) {
         self.index = index
         self.spaces = spaces
         self.logger = logger
@@ -59,8 +59,12 @@ final class DeferredChecksums: Service, Sendable {
 
     /// Hashes `path` (as `entry` describes it) after the upload that wrote it was answered.
     func schedule(owner: String, space: SpaceFileSystem, path: SpacePath, entry: FileEntry) {
-        state.withLock { $0.pending[Key(owner: owner, path: path), default: 0] += 1 }
-        queue.yield(Job(owner: owner, space: space, path: path, entry: entry))
+        enqueue(Job(owner: owner, space: space, path: path, entry: entry))
+    }
+
+    private func enqueue(_ job: Job) {
+        state.withLock { $0.pending[Key(owner: job.owner, path: job.path), default: 0] += 1 }
+        queue.yield(job)
     }
 
     /// Returns when no file at `path` or directly inside it is waiting to be hashed, or after `longestWait`.
@@ -141,21 +145,22 @@ final class DeferredChecksums: Service, Sendable {
     /// Queues again the MD5s a previous run did not get to (it stopped first), for the files that are still as
     /// they were recorded; nothing else would ever fill them in.
     private func resumeUnfinished() async {
-        guard let spaces else { return }
         do {
             let missing = try await index.missingMD5(limit: 100_000)
             guard !missing.isEmpty else { return }
             let jobs = try await pool.runIfActive { () -> [Job] in
                 missing.compactMap { row -> Job? in
-                    guard let space = spaces.existingSpace(of: row.space), let path = try? SpacePath(plain: row.path),
+                    guard let space = self.spaces.existingSpace(of: row.space),
+                        let path = try? SpacePath(plain: row.path),
                         let entry = try? space.entry(path), !entry.isDirectory, entry.size == row.size,
                         entry.modified == row.modified
                     else { return nil }
                     return Job(owner: row.space, space: space, path: path, entry: entry)
                 }
             }
+            guard !jobs.isEmpty else { return }
             logger.info("Working out the MD5s a previous run left unfinished", metadata: ["files": "\(jobs.count)"])
-            for job in jobs { schedule(owner: job.owner, space: job.space, path: job.path, entry: job.entry) }
+            jobs.forEach(enqueue)
         } catch {
             logger.warning("Could not look for MD5s left unfinished", metadata: ["error": "\(error)"])
         }

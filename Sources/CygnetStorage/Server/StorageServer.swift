@@ -10,15 +10,14 @@ public import ServiceLifecycle
 /// Assembles cygnet-storage: WebDAV over each user's space, the OCS endpoints sync clients call first, and health.
 public enum StorageServer {
     static func router(
-        settings: StorageSettings, publicURL: String, store: SQLStore, authenticator: StorageAuthenticator,
-        instanceID: String, fileIO: NIOThreadPool, checksums: DeferredChecksums, observability: Observability,
-        logger: Logger
+        settings: StorageSettings, publicURL: String, store: SQLStore, spaces: SpaceDirectory,
+        authenticator: StorageAuthenticator, instanceID: String, fileIO: NIOThreadPool, checksums: DeferredChecksums,
+        observability: Observability, logger: Logger
     ) throws -> Router<StorageRequestContext> {
         let (index, shares) = (FileIndex(store: store), ShareStore(store: store))
         let quota = QuotaTracker(
             store: store, defaultLimit: settings.defaultQuota, groupLimits: settings.groupQuotas,
             groups: authenticator.groups)
-        let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
         let router = Router(context: StorageRequestContext.self)
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: MetricsMiddleware())
@@ -78,12 +77,12 @@ public enum StorageServer {
                 groups: directory)
             let fileIO = NIOThreadPool(numberOfThreads: 16)
             fileIO.start()
-            let checksums = DeferredChecksums(
-                index: FileIndex(store: store),
-                spaces: SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts), logger: logger)
+            let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
+            let checksums = DeferredChecksums(index: FileIndex(store: store), spaces: spaces, logger: logger)
             let app = Application(
                 router: try router(
-                    settings: settings, publicURL: appliance.publicURL, store: store, authenticator: authenticator,
+                    settings: settings, publicURL: appliance.publicURL, store: store, spaces: spaces,
+                    authenticator: authenticator,
                     instanceID: instanceID, fileIO: fileIO, checksums: checksums, observability: observability,
                     logger: logger),
                 server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),

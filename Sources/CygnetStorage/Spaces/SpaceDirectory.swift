@@ -45,8 +45,9 @@ public struct SpaceDirectory: Sendable {
 
     /// The space of `user` if it exists, for reading only (nothing is created, no owner is set).
     func existingSpace(of user: String) -> SpaceFileSystem? {
-        var folder = root + "/" + folderName(for: user)
-        if unixAccounts, let entry = getpwnam(folderName(for: user)) { folder = String(cString: entry.pointee.pw_dir) }
+        let name = folderName(for: user)
+        var folder = root + "/" + name
+        if unixAccounts, let entry = getpwnam(name) { folder = String(cString: entry.pointee.pw_dir) }
         var info = stat()
         guard stat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { return nil }
         return SpaceFileSystem(root: folder, owner: nil, staging: staging)
