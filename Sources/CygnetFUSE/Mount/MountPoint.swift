@@ -29,9 +29,11 @@ struct MountPoint {
         // The kernel may answer `stat` of a dead FUSE mount's root from its attribute cache; `statvfs` always asks
         // the server, so it is what tells a stale mount from a live one.
         var fileSystem = statvfs()
-        let probe = statvfs(path, &fileSystem) == 0 ? 0 : errno
-        guard Self.isStale(probe) || stat(path, &status) != 0 else { return status }
-        var error = Self.isStale(probe) ? probe : errno
+        var error = statvfs(path, &fileSystem) == 0 ? 0 : errno
+        if !Self.isStale(error) {
+            if stat(path, &status) == 0 { return status }
+            error = errno
+        }
         if Self.isStale(error) {
             // A FUSE server that died without unmounting leaves "Transport endpoint is not connected".
             logger.warning("Clearing a stale FUSE mount left by a previous run")
