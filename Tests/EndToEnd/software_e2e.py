@@ -134,6 +134,12 @@ class Server:
             self.process.wait(timeout=10)
 
 
+def listed_in_proc_mounts(path: Path) -> bool:
+    """Whether the kernel has something mounted on `path`, dead or alive (`os.path.ismount` is wrong for a dead FUSE
+    mount: it answers from whatever the kernel still has cached, or not at all)."""
+    return any(line.split()[1] == str(path) for line in Path("/proc/mounts").read_text().splitlines())
+
+
 class Mount:
     """`cygnet-software mount` in the background; always unmounted at the end, even after a failure."""
 

@@ -16,7 +16,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from cygnet_e2e import wait_for
-from software_e2e import Mount, Server, assert_mount_matches_source, free_port, make_tree, software
+from software_e2e import (
+    Mount, Server, assert_mount_matches_source, free_port, listed_in_proc_mounts, make_tree, software,
+)
 
 NAME = "mount.cygnet.local"
 
@@ -78,10 +80,6 @@ def test_mount_matches_the_source_and_follows_new_revisions(repo, mounts, tmp_pa
         lambda: "revision 2" in software(software_dir, "status").stdout, timeout=30, what="the status to show revision 2"
     )
     assert "hit rate" in software(software_dir, "status").stdout
-
-
-def listed_in_proc_mounts(path: Path) -> bool:
-    return any(line.split()[1] == str(path) for line in Path("/proc/mounts").read_text().splitlines())
 
 
 def test_a_mount_killed_outright_is_cleared_by_the_next_one(repo, mounts, tmp_path):

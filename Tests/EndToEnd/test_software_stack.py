@@ -12,7 +12,7 @@ import pytest
 
 from conftest import running_cygnet
 from hub_e2e import HubBrowser
-from software_e2e import SOFTWARE, Mount, Server
+from software_e2e import SOFTWARE, Mount, Server, listed_in_proc_mounts
 
 REPOSITORY = "software.cygnet.local"
 MOUNT_POINT = Path("/cvmfs") / REPOSITORY
@@ -107,5 +107,4 @@ def test_stopping_cygnet_up_takes_its_mount_down(appliance_with_software):
     """Ctrl-C on `cygnet up` unmounts the stack: a dead mount point would answer "Transport endpoint is not
     connected" to everyone until someone unmounted it by hand. (Last in this module: it stops the appliance.)"""
     assert appliance_with_software.stop() == 0
-    mounted = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines()]
-    assert str(MOUNT_POINT) not in mounted, f"{MOUNT_POINT} is still mounted after cygnet up stopped"
+    assert not listed_in_proc_mounts(MOUNT_POINT), f"{MOUNT_POINT} is still mounted after cygnet up stopped"
