@@ -61,6 +61,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSQLite3", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -74,7 +75,7 @@ let package = Package(
         .target(
             name: "CygnetSoftware",
             dependencies: [
-                "CygnetRuntime", "CygnetFUSE", "CLinux", "CZlib", "COpenSSL", "CSQLite3", "CCurl",
+                "CygnetRuntime", "CygnetFUSE", "CLinux", "CZlib", "CDeflate", "COpenSSL", "CSQLite3", "CCurl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -37,6 +37,36 @@ struct FormatTests {
         #expect(throws: SoftwareError.self) { try Zlib.decompress(compressed, limit: 1000) }
     }
 
+    @Test("with the plain size known (libdeflate) the same bytes come out, and the same damage is refused")
+    func zlibWithKnownSize() throws {
+        let input = Array((0..<300_000).map { UInt8(truncatingIfNeeded: $0 * 13 / 5) })
+        let compressed = Zlib.compress(input)
+        #expect(try Zlib.decompress(compressed, expectedSize: input.count) == input)
+        // A catalog that gives the wrong size changes nothing: zlib inflates it again.
+        #expect(try Zlib.decompress(compressed, expectedSize: input.count - 1) == input)
+        #expect(try Zlib.decompress(compressed, expectedSize: input.count + 1) == input)
+        #expect(throws: SoftwareError.self) {
+            try Zlib.decompress(Array(compressed.dropLast(10)), expectedSize: input.count)
+        }
+        #expect(throws: SoftwareError.self) { try Zlib.decompress(compressed + [1, 2, 3], expectedSize: input.count) }
+        var flipped = compressed
+        flipped[flipped.count / 2] ^= 0x40
+        #expect(throws: SoftwareError.self) { try Zlib.decompress(flipped, expectedSize: input.count) }
+        #expect(throws: SoftwareError.self) { try Zlib.decompress(compressed, limit: 1000, expectedSize: 1000) }
+    }
+
+    @Test("the Adler-32 of the plain bytes is read from the trailer, summed, and combined across pieces")
+    func adler32() throws {
+        let input = Array((0..<70_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 / 3) })
+        let whole = input.withUnsafeBytes { Zlib.adler32($0) }
+        #expect(Array("Wikipedia".utf8).withUnsafeBytes { Zlib.adler32($0) } == 0x11E6_0398)
+        #expect(Zlib.plainChecksum(ofInflated: Zlib.compress(input)) == whole)
+        let first = input[..<12_345].withUnsafeBytes { Zlib.adler32($0) }
+        let second = input[12_345...].withUnsafeBytes { Zlib.adler32($0) }
+        #expect(Zlib.adler32(combining: first, second, secondLength: input.count - 12_345) == whole)
+        #expect(input[12_345...].withUnsafeBytes { Zlib.adler32($0, continuing: first) } == whole)
+    }
+
     @Test("manifest text survives a round trip and refuses a foreign root path")
     func manifest() throws {
         let hash = ContentHash.of([1, 2, 3], algorithm: .sha1)

@@ -53,7 +53,7 @@ cygnet_run_step() {
 # shellcheck disable=SC2034 # used by the scripts that source this file
 CYGNET_TOOLCHAIN_PACKAGES=(
     ca-certificates git pkg-config
-    libc6-dev libgcc-12-dev libstdc++-12-dev zlib1g-dev
+    libc6-dev libgcc-12-dev libstdc++-12-dev zlib1g-dev libdeflate-dev
     libssl-dev libsqlite3-dev libcurl4-openssl-dev libfuse3-dev fuse3
     libcurl4 libxml2 libsqlite3-0 libncurses6
 )

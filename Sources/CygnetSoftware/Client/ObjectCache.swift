@@ -7,8 +7,9 @@ import Synchronization
 /// last use; when the quota is exceeded the least recently used objects go. Evicting a file that is open is
 /// harmless (its descriptor stays valid), so nothing needs pinning.
 ///
-/// The index also keeps the SHA-1 of each object's plain bytes: the first time a mount opens an object it did
-/// not fetch itself, the file is hashed again, and one that changed on disk is dropped and fetched anew.
+/// The index also keeps a checksum of each object's plain bytes (Adler-32, which fetching yields for free from
+/// the zlib trailer; caches made before kept SHA-1): the first time a mount opens an object it did not fetch
+/// itself, the file is summed again, and one that changed on disk is dropped and fetched anew.
 public final class ObjectCache: Sendable {
     public let directory: URL
     public let quota: Int64
@@ -52,7 +53,7 @@ public final class ObjectCache: Sendable {
     private func isIntact(_ key: String, descriptor: Int32) -> Bool {
         guard !verified.withLock({ $0.contains(key) }) else { return true }
         guard let expected = try? index.withLock({ try $0.digest(of: key) }),
-            let actual = try? Self.digest(of: descriptor), actual != expected
+            let actual = try? Self.digest(of: descriptor, like: expected), actual != expected
         else {
             verified.withLock { _ = $0.insert(key) }
             return true
@@ -64,30 +65,39 @@ public final class ObjectCache: Sendable {
         return false
     }
 
-    private static func digest(of descriptor: Int32) throws -> [UInt8] {
-        let hasher = ContentHasher(.sha1)
+    /// The file's checksum of the same kind as `recorded`: Adler-32 (4 bytes) or, in older caches, SHA-1.
+    private static func digest(of descriptor: Int32, like recorded: [UInt8]) throws -> [UInt8] {
+        let hasher = recorded.count == 4 ? nil : ContentHasher(.sha1)
+        var adler32: UInt32 = 1
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { block.deallocate() }
         var offset = 0
         while true {
             let count = pread(descriptor, block.baseAddress, block.count, off_t(offset))
             guard count >= 0 else { throw SoftwareError.system("cannot read a cached object", errno: errno) }
-            if count == 0 { return hasher.finalize().digest }
-            hasher.update(UnsafeRawBufferPointer(rebasing: block[0..<count]))
+            if count == 0 { return hasher?.finalize().digest ?? bigEndianBytes(adler32) }
+            let piece = UnsafeRawBufferPointer(rebasing: block[0..<count])
+            if let hasher { hasher.update(piece) } else { adler32 = Zlib.adler32(piece, continuing: adler32) }
             offset += count
         }
     }
 
-    /// Stores an object's plain bytes and returns a descriptor for reading them. When the disk is full it evicts
-    /// and retries; when even that fails it keeps the bytes in memory, so a read it can serve never fails.
-    func insert(_ key: String, bytes: [UInt8]) throws -> Int32 {
-        counters.withLock { $0.bytesFetched += Int64(bytes.count) }
-        let digest = ContentHash.of(bytes, algorithm: .sha1).digest
+    private static func bigEndianBytes(_ value: UInt32) -> [UInt8] {
+        [UInt8(value >> 24), UInt8(value >> 16 & 0xff), UInt8(value >> 8 & 0xff), UInt8(value & 0xff)]
+    }
+
+    /// Stores an object's plain bytes, given as consecutive pieces (the chunks of a large file, not joined
+    /// first) with the Adler-32 of them all, and returns a descriptor for reading them. When the disk is full it
+    /// evicts and retries; when even that fails it keeps the bytes in memory, so a read it can serve never fails.
+    func insert(_ key: String, pieces: [[UInt8]], adler32: UInt32) throws -> Int32 {
+        let size = pieces.reduce(Int64(0)) { $0 + Int64($1.count) }
+        counters.withLock { $0.bytesFetched += size }
+        let digest = Self.bigEndianBytes(adler32)
         verified.withLock { _ = $0.insert(key) }
         for attempt in 0..<3 {
             do {
-                try write(key, bytes: bytes)
-                try record(key, size: Int64(bytes.count), digest: digest)
+                try write(key, pieces: pieces)
+                try record(key, size: size, digest: digest)
                 let descriptor = Foundation.open(path(of: key), O_RDONLY | O_CLOEXEC)
                 if descriptor >= 0 { return descriptor }
             } catch let error as SoftwareError where error.code == .io && attempt < 2 {
@@ -96,16 +106,16 @@ public final class ObjectCache: Sendable {
                 break
             }
         }
-        return try Self.memoryFile(bytes, name: key)
+        return try Self.memoryFile(pieces, name: key)
     }
 
-    /// Writes `bytes` under `key` through a temporary file, so a crash never leaves half an object.
-    private func write(_ key: String, bytes: [UInt8]) throws {
+    /// Writes the pieces under `key` through a temporary file, so a crash never leaves half an object.
+    private func write(_ key: String, pieces: [[UInt8]]) throws {
         let destination = path(of: key)
         let parent = (destination as NSString).deletingLastPathComponent
         if access(parent, F_OK) != 0 { mkdir(parent, 0o755) }
         let temporary = try TemporaryObject(directory: directory.appending(path: "incoming").path)
-        try temporary.write(bytes)
+        for piece in pieces { try temporary.write(piece) }
         try temporary.commit(to: destination)
     }
 
@@ -158,11 +168,11 @@ public final class ObjectCache: Sendable {
             bytes: bytes, objects: objects, hits: hits, misses: misses, bytesFetched: fetched, dropped: dropped)
     }
 
-    private static func memoryFile(_ bytes: [UInt8], name: String) throws -> Int32 {
+    private static func memoryFile(_ pieces: [[UInt8]], name: String) throws -> Int32 {
         let descriptor = cygnet_memfd_create("cygnet-\(name.prefix(40))", 1)  // MFD_CLOEXEC
         guard descriptor >= 0 else { throw SoftwareError.system("cannot keep an object in memory", errno: errno) }
         do {
-            try AtomicFile.writeAll(descriptor, bytes, path: "memory object \(name)")
+            for piece in pieces { try AtomicFile.writeAll(descriptor, piece, path: "memory object \(name)") }
         } catch {
             close(descriptor)
             throw error
@@ -199,7 +209,7 @@ final class CacheIndex {
         try insertObject.run([.text(key), .integer(size), .integer(lastAccess), .blob(digest)])
     }
 
-    /// The SHA-1 of the object's plain bytes as stored, if recorded.
+    /// The checksum of the object's plain bytes as stored (Adler-32, or SHA-1 in older caches), if recorded.
     func digest(of key: String) throws -> [UInt8]? {
         try selectDigest.bind([.text(key)])
         defer { selectDigest.reset() }

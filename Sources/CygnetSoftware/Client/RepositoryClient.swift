@@ -103,22 +103,35 @@ public final class RepositoryClient: Sendable {
         if let descriptor = cache.open(key, counted: counted) { return descriptor }
         return try fetchLocks.withLock(for: key) {
             if let descriptor = cache.open(key, counted: false) { return descriptor }
-            return try cache.insert(key, bytes: download(hash, kind, compressed: compressed, size: size))
+            let fetched = try download(hash, kind, compressed: compressed, size: size)
+            return try cache.insert(key, pieces: [fetched.plain], adler32: fetched.adler32)
         }
+    }
+
+    /// An object's plain bytes, and their Adler-32 for the cache's damage check.
+    private struct Fetched {
+        var plain: [UInt8]
+        var adler32: UInt32
     }
 
     /// An object's plain bytes from the first server that has it intact.
     private func download(_ hash: ContentHash, _ kind: ObjectKind, compressed: Bool, size: Int64 = 0) throws
-        -> [UInt8]
+        -> Fetched
     {
-        var plain: [UInt8] = []
+        var fetched = Fetched(plain: [], adler32: 1)
         _ = try servers.fetch(hash.objectPath(kind)) { bytes in
             guard ContentHash.of(bytes, algorithm: hash.algorithm) == hash else {
                 throw SoftwareError(.corrupt, "the object \(hash.objectPath(kind)) does not match its hash")
             }
-            plain = compressed ? try Zlib.decompress(bytes, expectedSize: Int(size)) : bytes
+            if compressed {
+                let plain = try Zlib.decompress(bytes, expectedSize: Int(size))
+                let checksum = Zlib.plainChecksum(ofInflated: bytes) ?? plain.withUnsafeBytes { Zlib.adler32($0) }
+                fetched = Fetched(plain: plain, adler32: checksum)
+            } else {
+                fetched = Fetched(plain: bytes, adler32: bytes.withUnsafeBytes { Zlib.adler32($0) })
+            }
         }
-        return plain
+        return fetched
     }
 
     /// A chunked file put back together in the cache, under a name derived from its chunk list. Its chunks are
@@ -139,15 +152,15 @@ public final class RepositoryClient: Sendable {
             // Chunks go straight into the assembled file: caching them too would write every byte twice.
             let pieces = try ParallelWork.map(chunks, width: 8) { chunk in
                 let piece = try self.download(chunk.hash, .chunk, compressed: compressed, size: chunk.size)
-                guard piece.count == chunk.size else {
-                    throw SoftwareError(.corrupt, "a chunk of \(chunk.size) bytes holds \(piece.count)")
+                guard piece.plain.count == chunk.size else {
+                    throw SoftwareError(.corrupt, "a chunk of \(chunk.size) bytes holds \(piece.plain.count)")
                 }
                 return piece
             }
-            var whole: [UInt8] = []
-            whole.reserveCapacity(Int(offset))
-            for piece in pieces { whole += piece }
-            return try cache.insert(key, bytes: whole)
+            let checksum = pieces.dropFirst().reduce(pieces.first?.adler32 ?? 1) {
+                Zlib.adler32(combining: $0, $1.adler32, secondLength: $1.plain.count)
+            }
+            return try cache.insert(key, pieces: pieces.map(\.plain), adler32: checksum)
         }
     }
 

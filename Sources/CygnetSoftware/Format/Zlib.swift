@@ -1,3 +1,4 @@
+import CDeflate
 import CZlib
 
 /// zlib streams (RFC 1950), as CernVM-FS stores catalogs and, by default, file contents.
@@ -17,10 +18,28 @@ public enum Zlib {
     }
 
     /// Inflates a whole stream; refuses trailing garbage, truncation and output past `limit` bytes.
-    /// `expectedSize`, when known (a file's size from its catalog), sizes the output once.
+    /// libdeflate inflates it in one pass into a buffer of `expectedSize` (a file's size from its catalog) or,
+    /// when that is unknown (catalogs), of a few times the input, retried larger when too small. A stream that
+    /// does not inflate to exactly the expected size, or not at all, is inflated again by zlib, which says what
+    /// is wrong.
     public static func decompress(_ input: UnsafeRawBufferPointer, limit: Int = 1 << 34, expectedSize: Int = 0)
         throws -> [UInt8]
     {
+        if expectedSize > 0 {
+            if expectedSize <= limit, case .inflated(let plain) = inflateWhole(input, capacity: expectedSize),
+                plain.count == expectedSize
+            {
+                return plain
+            }
+        } else {
+            var capacity = max(input.count * 6, 1 << 16)
+            while true {
+                let outcome = inflateWhole(input, capacity: min(capacity, limit))
+                if case .inflated(let plain) = outcome { return plain }
+                guard case .tooSmall = outcome, capacity < limit else { break }
+                capacity *= 4
+            }
+        }
         let inflater = try Inflater()
         var output = [UInt8]()
         output.reserveCapacity(min(max(expectedSize, input.count * 3), limit))
@@ -36,6 +55,47 @@ public enum Zlib {
 
     public static func decompress(_ input: [UInt8], limit: Int = 1 << 34, expectedSize: Int = 0) throws -> [UInt8] {
         try input.withUnsafeBytes { buffer in try decompress(buffer, limit: limit, expectedSize: expectedSize) }
+    }
+
+    /// The Adler-32 of a zlib stream's plain bytes, read from its trailer: free once the stream has been
+    /// inflated (inflating checks it).
+    static func plainChecksum(ofInflated stream: [UInt8]) -> UInt32? {
+        guard stream.count >= 6 else { return nil }
+        return stream.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    }
+
+    /// Adler-32 (libdeflate's, vectorised), continuing from `running` (1 to start).
+    static func adler32(_ buffer: UnsafeRawBufferPointer, continuing running: UInt32 = 1) -> UInt32 {
+        libdeflate_adler32(running, buffer.baseAddress, buffer.count)
+    }
+
+    /// The Adler-32 of two pieces put end to end, from the pieces' own.
+    static func adler32(combining first: UInt32, _ second: UInt32, secondLength: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: adler32_combine(UInt(first), UInt(second), off_t(secondLength)))
+    }
+
+    private enum WholeInflation {
+        case inflated([UInt8])
+        case tooSmall
+        case failed
+    }
+
+    private static func inflateWhole(_ input: UnsafeRawBufferPointer, capacity: Int) -> WholeInflation {
+        guard let decompressor = libdeflate_alloc_decompressor() else { return .failed }
+        defer { libdeflate_free_decompressor(decompressor) }
+        var consumed = 0
+        var produced = 0
+        var result = LIBDEFLATE_BAD_DATA
+        let plain = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            result = libdeflate_zlib_decompress_ex(
+                decompressor, input.baseAddress, input.count, buffer.baseAddress, capacity, &consumed, &produced)
+            count = result == LIBDEFLATE_SUCCESS ? produced : 0
+        }
+        switch result {
+        case LIBDEFLATE_SUCCESS where consumed == input.count: return .inflated(plain)
+        case LIBDEFLATE_INSUFFICIENT_SPACE: return .tooSmall
+        default: return .failed
+        }
     }
 }
 
