@@ -198,7 +198,7 @@ public struct SpaceFileSystem: Sendable {
             return
         }
         guard entry.mode & S_IFMT == S_IFREG else { return }
-        let upload = try beginUpload()
+        let upload = try beginUpload(in: targetParent)
         do {
             try upload.copyContents(of: source, size: entry.size)
             try commit(upload, into: targetParent, name: target, modified: entry.modified)

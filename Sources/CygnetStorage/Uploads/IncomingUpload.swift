@@ -16,11 +16,19 @@ final class IncomingUpload: @unchecked Sendable {
     /// A batch; a body bigger than one is a big upload, written directly to the disk with MD5 left for later.
     static let batchBytes = 4 << 20
     let defersMD5: Bool
+    /// Where the upload will be committed, if that is a place in `space` (not a chunk of a chunked upload).
+    let destination: SpacePath?
 
-    init(space: SpaceFileSystem, extra: ChecksumAlgorithm?, defersMD5: Bool) {
+    init(space: SpaceFileSystem, extra: ChecksumAlgorithm?, defersMD5: Bool, destination: SpacePath? = nil) {
         self.space = space
         self.hasher = UploadHasher(extra: extra)
         self.defersMD5 = defersMD5
+        self.destination = destination
+    }
+
+    private func begin() throws(StorageError) -> UploadFile {
+        if let destination { return try space.beginUpload(for: destination) }
+        return try space.beginUpload()
     }
 
     /// Bytes written and hashed so far, and those still in memory.
@@ -32,9 +40,8 @@ final class IncomingUpload: @unchecked Sendable {
         if let existing = self.file {
             file = existing
         } else {
-            let space = space
             file = try await pool.runIfActive {
-                let file = try space.beginUpload()
+                let file = try self.begin()
                 file.startDirectWrites()
                 return file
             }
@@ -56,7 +63,7 @@ final class IncomingUpload: @unchecked Sendable {
         if let existing = self.file {
             file = existing
         } else {
-            file = try space.beginUpload()
+            file = try begin()
             self.file = file
         }
         try hasher.write(tail, to: file)

@@ -61,7 +61,7 @@ extension DAVController {
             let (entry, id, _) = try await putInPlace(
                 at: path, in: location, replacing: existing, modified: part.modified, reservation: reservation
             ) { () throws -> (UploadFile, Checksums) in
-                let upload = try space.beginUpload()
+                let upload = try space.beginUpload(for: path)
                 do {
                     let hasher = UploadHasher(extra: nil)
                     try hasher.write([content], to: upload)

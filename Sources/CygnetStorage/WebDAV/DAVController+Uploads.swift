@@ -78,7 +78,7 @@ extension DAVController {
             let target = area.folder(user: folder, transfer: transfer) + "/" + chunk
             try await blocking {
                 let upload = try incoming.finish()
-                guard rename(upload.stagingPath, target) == 0 else {
+                guard let staged = upload.stagingPath, rename(staged, target) == 0 else {
                     throw FileSystemErrors.mapped(errno, "keeping the chunk")
                 }
             }
@@ -118,7 +118,7 @@ extension DAVController {
         do {
             assembled = try await blocking { () throws -> (UploadFile, UploadHasher) in
                 let chunks = try area.chunks(user: folder, transfer: transfer)
-                let upload = try space.beginUpload()
+                let upload = try space.beginUpload(for: path)
                 let hasher = UploadHasher(extra: expected?.algorithm)
                 if total >= IncomingUpload.batchBytes { hasher.deferMD5() }
                 do {

@@ -26,7 +26,7 @@ extension DAVController {
             Int64.init)
         let reservation = try await quota.reserve(
             user: call.owner, space: space, bytes: announced ?? 0, replacing: existing?.size ?? 0)
-        let incoming = IncomingUpload(space: space, extra: expected?.algorithm, defersMD5: true)
+        let incoming = IncomingUpload(space: space, extra: expected?.algorithm, defersMD5: true, destination: path)
         do {
             try await receive(call.request.body, into: incoming, allowance: reservation.allowance)
             let declared = call.request.headers[.ocTotalLength].flatMap(Int64.init)
