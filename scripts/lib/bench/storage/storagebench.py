@@ -269,8 +269,48 @@ def chown_tree(path: Path, owner: tuple[int, int] | None) -> None:
             os.chown(os.path.join(directory, name), *owner)
 
 
+class DeletedInodes:
+    """When files were last deleted on the benchmark's disk. This machine's ext4 has no journal, and there every
+    file created in a block group skips the inodes freed there in the last minute, or the last six while their
+    inode table block is dirty (as it is while files are being made there), at about a millisecond each: after a
+    big delete, creating files is slow for whichever server's folders land in the freed groups. Waiting `QUIET`
+    seconds after the last delete before timing creates removes that, on the real disk, without a loop device
+    (whose fsync costs about three times the disk's, which only cygnet-storage pays)."""
+
+    QUIET = 380
+    STAMP = ".last-delete"
+
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def deleted(self) -> None:
+        self.last = time.time()
+
+    def wait(self, bench: Path) -> None:
+        stamp = bench / self.STAMP
+        last = max(self.last, stamp.stat().st_mtime if stamp.exists() else 0.0)
+        remaining = last + self.QUIET - time.time()
+        if remaining > 0:
+            log(f"waiting {remaining:.0f} s: files were deleted on this disk in the last minutes, and ext4 without a "
+                "journal makes new files slow for up to six minutes after that (--fresh-filesystem does not wait)")
+            time.sleep(remaining)
+
+    def record(self, bench: Path) -> None:
+        """For the next run: files were deleted now."""
+        (bench / self.STAMP).touch()
+
+
+DELETED_INODES = DeletedInodes()
+
+
+def remove_tree(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path, ignore_errors=True)
+        DELETED_INODES.deleted()
+
+
 def fresh_directory(path: Path) -> Path:
-    shutil.rmtree(path, ignore_errors=True)
+    remove_tree(path)
     path.mkdir(parents=True)
     return path
 
@@ -422,7 +462,7 @@ def stop_leftovers(bench: Path) -> None:
                     if not Path(f"/proc/{pid}").exists():
                         break
                     time.sleep(0.1)
-        shutil.rmtree(run_dir, ignore_errors=True)
+        remove_tree(run_dir)
 
 
 # --- HTTP through curl --------------------------------------------------------------------------------------------
@@ -523,9 +563,7 @@ def count_dav_responses(path: Path) -> int | str:
 def create_propfind_fixture(targets: list[Target]) -> None:
     """10,000 small files written straight into each server's tree, as a sync client's folder would be."""
     for target in targets:
-        folder = target.data_dir / "propfind-10k"
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir()
+        folder = fresh_directory(target.data_dir / "propfind-10k")
         for index in range(PROPFIND_FILES):
             (folder / f"file-{index:05d}.txt").write_bytes(f"file {index} of the PROPFIND folder\n".encode())
         chown_tree(folder, target.owner)
@@ -924,7 +962,9 @@ def parse_arguments() -> argparse.Namespace:
                              "inode freed in the last minutes when it makes a file, so right after a big delete (the "
                              "last run's trees) creating files costs up to a millisecond each in the groups that held "
                              "them, for whichever server lands there: the small-PUT figures of all three servers "
-                             "then swing two- to threefold between runs. A fresh file system removes that")
+                             "then swing two- to threefold between runs. Without this option the small PUTs wait "
+                             "until six minutes have passed since the last delete instead, on the disk itself; a loop device makes each fsync about three times slower, which only "
+                             "cygnet-storage pays (the peers do not sync their files)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the servers' trees and configurations and logs after the run")
     return parser.parse_args()
@@ -986,6 +1026,8 @@ def run(arguments: argparse.Namespace, bench: Path, run_dir: Path, results: Path
             create_propfind_fixture(targets)
             measurements += measure_propfind(targets, arguments.runs, run_dir)
         if "puts" in arguments.only:
+            if not arguments.fresh_filesystem:
+                DELETED_INODES.wait(results)
             measurements.append(measure_small_puts(targets, arguments.runs, small_files, run_dir))
         if "big" in arguments.only:
             measurements += measure_big_file(targets, arguments.big_runs, big_file)
@@ -1093,6 +1135,7 @@ def main() -> int:
             shutil.rmtree(run_dir, ignore_errors=True)
             for tree in ("apache", "nginx", "cygnet-spaces", "cygnet-state"):
                 shutil.rmtree(bench / tree, ignore_errors=True)
+            DELETED_INODES.record(bench)
 
 
 def mount_fresh_filesystem(bench: Path, journal: bool) -> Path:
