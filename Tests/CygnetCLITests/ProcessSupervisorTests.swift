@@ -69,6 +69,23 @@ struct ProcessSupervisorTests {
         #expect(harness.console.errorLines == ["[test] oops"])
     }
 
+    @Test func keepsPassingOutputThroughWhileTheChildStops() async throws {
+        // What a service logs while it shuts down (a failed flush, a lock it could not release) is often what the
+        // person at the terminal needs; the supervisor reads until the child closes its output.
+        let harness = Harness(
+            script: "trap 'echo stopping cleanly; echo last words >&2; exit 0' TERM; echo up; "
+                + "while true; do sleep 0.05; done",
+            healthy: { $0.output.contains("up") })
+        let task = Task { try await harness.supervisor.supervise() }
+        var seen: [SupervisorEvent] = []
+        var events = harness.events.makeAsyncIterator()
+        await Self.waitFor(&events, seen: &seen) { $0 == .ready }
+        task.cancel()
+        try await task.value
+        #expect(harness.console.outputLines == ["[test] up", "[test] stopping cleanly"])
+        #expect(harness.console.errorLines == ["[test] last words"])
+    }
+
     @Test func restartsAStoppedChildWithGrowingDelays() async throws {
         let policy = RestartStateMachine.Policy(
             initialDelay: .milliseconds(10), maximumDelay: .milliseconds(40), stableAfter: .seconds(60),

@@ -115,13 +115,18 @@ struct ProcessSupervisor: Service {
         _ execution: Execution<NoInput, SequenceOutput, SequenceOutput>, machine: inout RestartStateMachine
     ) async throws {
         let readinessDeadline = machine.pendingReadinessDeadline
+        let (prefix, grace) = (process.outputPrefix, process.stopGracePeriod)
         try await withThrowingTaskGroup(of: WatchEvent.self) { group in
-            group.addTask { [console, prefix = process.outputPrefix] in
-                for try await line in execution.standardOutput.strings() { console.print(prefix + line) }
+            group.addTask { [console] in
+                try await Self.passThrough(execution.standardOutput.strings(), grace: grace) {
+                    console.print(prefix + $0)
+                }
                 return .streamEnded
             }
-            group.addTask { [console, prefix = process.outputPrefix] in
-                for try await line in execution.standardError.strings() { console.printError(prefix + line) }
+            group.addTask { [console] in
+                try await Self.passThrough(execution.standardError.strings(), grace: grace) {
+                    console.printError(prefix + $0)
+                }
                 return .streamEnded
             }
             group.addTask { try await waitUntilHealthy(deadline: readinessDeadline) }
@@ -134,10 +139,33 @@ struct ProcessSupervisor: Service {
                     report(machine.childBecameHealthy(at: instant))
                 case .readinessTimedOut:
                     _ = machine.readinessTimedOut()
+                    // Stopped here, not after the throw: its output stays open (and read) until it exits.
+                    await execution.teardown(using: [.gracefulShutDown(allowedDurationToNextStep: grace)])
                     throw ReadinessTimeout(process: process, deadline: policy.readinessDeadline, lastExit: nil)
                 }
             }
             group.cancelAll()
+        }
+    }
+
+    /// Prints each line of a child's output until the child closes it. Cancellation (our shutdown) does not stop
+    /// the reading: the child is being stopped then (SIGTERM, SIGKILL after the grace period), and what it says
+    /// while it stops — a failed flush, a lock it could not release — is often what the person at the terminal
+    /// needs. Only if the output stays open well past the grace period (a grandchild holding the pipe) does the
+    /// reading give up. The reader is an unstructured task because a child task would share our cancellation.
+    private static func passThrough<Lines: AsyncSequence & Sendable>(
+        _ lines: Lines, grace: Duration, print: @escaping @Sendable (String) -> Void
+    ) async throws where Lines.Element == String {
+        let reader = Task {
+            for try await line in lines { print(line) }
+        }
+        try await withTaskCancellationHandler {
+            try await reader.value
+        } onCancel: {
+            Task {
+                try? await Task.sleep(for: grace + .seconds(2))
+                reader.cancel()
+            }
         }
     }
 
