@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import errno
 import hashlib
 import os
 import shutil
@@ -348,3 +349,46 @@ def test_a_damaged_cached_object_is_dropped_and_fetched_again(repo, mounts, tmp_
         lambda: "1 damaged objects" in software(software_dir, "status", "--cache-dir", str(cache)).stdout,
         timeout=30, what="the status to report the damaged object",
     )
+
+
+def test_magic_attributes_and_variant_symlinks(tmp_path, mounts, monkeypatch):
+    source = tmp_path / "source"
+    make_tree(source)
+    (source / "current").symlink_to("stacks/$(CYGNET_TEST_STACK:-2026a)")
+    (source / "fallback").symlink_to("stacks/$(CYGNET_TEST_UNSET:-2026a)")
+    software_dir = tmp_path / "software"
+    software(software_dir, "publish", NAME, str(source))
+    server = Server(software_dir).start()
+    try:
+        monkeypatch.setenv("CYGNET_TEST_STACK", "2026b")
+        mounted = mount(mounts, software_dir, tmp_path / "mnt", [server.url])
+        root = mounted.mount_point
+
+        assert os.readlink(root / "current") == "stacks/2026b"
+        assert os.lstat(root / "current").st_size == len("stacks/2026b")
+        assert os.readlink(root / "fallback") == "stacks/2026a"
+        raw = os.getxattr(root / "current", "trusted.rawlink", follow_symlinks=False)  # as root, as `attr -R`
+        assert raw == b"stacks/$(CYGNET_TEST_STACK:-2026a)"
+
+        manifest = (software_dir / "repositories" / NAME / ".cvmfspublished").read_text(errors="replace")
+        assert os.getxattr(root, "user.fqrn") == NAME.encode()
+        assert os.getxattr(root, "user.revision") == b"1"
+        assert os.getxattr(root, "user.root_hash").decode() == manifest.splitlines()[0][1:]
+        assert os.getxattr(root, "user.host").decode() == f"{server.url}/{NAME}"
+        assert os.getxattr(root, "user.proxy") == b"DIRECT"
+        assert int(os.getxattr(root, "user.pid")) == mounted.process.pid
+
+        tool_hash = os.getxattr(root / "bin" / "tool", "user.hash").decode()
+        assert (software_dir / "repositories" / NAME / "data" / tool_hash[:2] / tool_hash[2:]).exists()
+        assert os.getxattr(root / "bin" / "tool", "user.chunks") == b"1"
+        assert os.getxattr(root / "bin" / "tool", "user.compression") == b"zlib"
+        assert int(os.getxattr(root / "big.bin", "user.chunks")) >= 2
+        with pytest.raises(OSError) as refused:
+            os.getxattr(root / "bin", "user.hash")
+        assert refused.value.errno == errno.ENODATA
+
+        # Not listed: a file's listed attributes stay those it was published with.
+        assert os.listxattr(root / "readonly.txt") == ["user.origin"]
+        assert os.getxattr(root / "readonly.txt", "user.origin") == b"cygnet-test"
+    finally:
+        server.stop()

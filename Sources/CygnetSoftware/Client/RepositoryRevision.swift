@@ -32,6 +32,9 @@ final class RepositoryRevision: Sendable {
         try catalog(for: path).chunks(path, algorithm: algorithm)
     }
 
+    /// How many nested catalogs have been loaded so far.
+    var loadedNestedCatalogs: Int { nested.withLock { $0.count } }
+
     /// The root of the catalog `path` belongs to ("" for the root catalog).
     func catalogRoot(of path: [UInt8]) throws -> [UInt8] { try catalog(for: path).mountpoint }
 

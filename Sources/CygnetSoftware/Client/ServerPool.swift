@@ -61,6 +61,9 @@ public final class ServerPool: Sendable {
 
     public var health: [Health] { state.withLock { $0.health } }
 
+    /// The route requests start with now (the last one that worked).
+    public var current: Route { state.withLock { $0.health[$0.preferred].route } }
+
     /// Fetches `relativePath` from the first route that answers with bytes `accept` takes; `accept` throws to
     /// reject (a hash mismatch), which counts against that route and moves on to the next.
     func fetch(_ relativePath: String, limit: Int = 1 << 32, accept: ([UInt8]) throws -> Void) throws -> [UInt8] {

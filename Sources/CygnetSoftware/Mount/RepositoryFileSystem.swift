@@ -10,14 +10,21 @@ public final class RepositoryFileSystem: ReadOnlyFileSystem {
     private let prefetcher: Prefetcher
     private let table: Mutex<InodeTable>
     private let logger: Logger
+    private let variants: VariantSymlinks
+    let startedAt = Date()
     /// The tree is read-only between revisions, and a switch invalidates what the kernel holds: cache long.
     private let cacheTimeout: Double = 86400
 
-    init(client: RepositoryClient, revision: RepositoryRevision, logger: Logger) {
+    /// `variables` expand variant symlinks (`$(NAME)` in a link's target); the mount passes its environment.
+    init(
+        client: RepositoryClient, revision: RepositoryRevision, logger: Logger,
+        variables: [String: String] = ProcessInfo.processInfo.environment
+    ) {
         self.client = client
         self.prefetcher = Prefetcher(client: client)
         self.table = Mutex(InodeTable(revision: revision))
         self.logger = logger
+        self.variants = VariantSymlinks(variables: variables)
     }
 
     var currentRevision: RepositoryRevision { table.withLock { $0.current } }
@@ -47,7 +54,7 @@ public final class RepositoryFileSystem: ReadOnlyFileSystem {
     public func readLink(_ inode: UInt64) throws(FUSEError) -> [UInt8] {
         let (_, entry) = try resolve(inode)
         guard entry.isSymlink else { throw .invalidArgument }
-        return entry.symlink
+        return variants.expand(entry.symlink)
     }
 
     public func listDirectory(_ inode: UInt64) throws(FUSEError) -> [FUSEDirectoryEntry] {
@@ -90,9 +97,17 @@ public final class RepositoryFileSystem: ReadOnlyFileSystem {
     }
 
     public func extendedAttribute(_ inode: UInt64, name: [UInt8]) throws(FUSEError) -> [UInt8] {
-        let (_, entry) = try resolve(inode)
-        guard let value = entry.extendedAttributes?.value(of: name) else { throw .noData }
-        return value
+        let (record, entry) = try resolve(inode)
+        if let value = entry.extendedAttributes?.value(of: name) { return value }
+        guard let magic = MagicAttribute(attributeName: name) else { throw .noData }
+        let value: String?
+        do {
+            value = try self.value(of: magic, entry: entry, path: record.path, revision: record.revision)
+        } catch {
+            throw failure(error, record.path)
+        }
+        guard let value else { throw .noData }
+        return Array(value.utf8)
     }
 
     public func extendedAttributeNames(_ inode: UInt64) throws(FUSEError) -> [[UInt8]] {
@@ -123,8 +138,10 @@ public final class RepositoryFileSystem: ReadOnlyFileSystem {
     }
 
     private func attributes(_ entry: CatalogEntry, inode: UInt64) -> FUSEAttributes {
-        FUSEAttributes(
+        // A symlink's size is its target's length, which for a variant symlink is the expanded one.
+        let size = entry.isSymlink ? variants.expand(entry.symlink).count : Int(max(0, entry.size))
+        return FUSEAttributes(
             inode: inode, mode: entry.mode, linkCount: max(1, entry.linkCount), userID: entry.uid, groupID: entry.gid,
-            size: UInt64(max(0, entry.size)), modificationTime: FUSETimestamp(seconds: entry.mtime))
+            size: UInt64(size), modificationTime: FUSETimestamp(seconds: entry.mtime))
     }
 }
