@@ -118,13 +118,13 @@ struct ProcessSupervisor: Service {
         let (prefix, grace) = (process.outputPrefix, process.stopGracePeriod)
         try await withThrowingTaskGroup(of: WatchEvent.self) { group in
             group.addTask { [console] in
-                try await Self.passThrough(execution.standardOutput.strings(), grace: grace) {
+                try await ChildOutput.passThrough(execution.standardOutput.strings(), grace: grace) {
                     console.print(prefix + $0)
                 }
                 return .streamEnded
             }
             group.addTask { [console] in
-                try await Self.passThrough(execution.standardError.strings(), grace: grace) {
+                try await ChildOutput.passThrough(execution.standardError.strings(), grace: grace) {
                     console.printError(prefix + $0)
                 }
                 return .streamEnded
@@ -145,27 +145,6 @@ struct ProcessSupervisor: Service {
                 }
             }
             group.cancelAll()
-        }
-    }
-
-    /// Prints each line of a child's output until the child closes it. Cancellation (our shutdown) does not stop
-    /// the reading: the child is being stopped then (SIGTERM, SIGKILL after the grace period), and what it says
-    /// while it stops — a failed flush, a lock it could not release — is often what the person at the terminal
-    /// needs. Only if the output stays open well past the grace period (a grandchild holding the pipe) does the
-    /// reading give up. The reader is an unstructured task because a child task would share our cancellation.
-    private static func passThrough<Lines: AsyncSequence & Sendable>(
-        _ lines: Lines, grace: Duration, print: @escaping @Sendable (String) -> Void
-    ) async throws where Lines.Element == String {
-        let reader = Task {
-            for try await line in lines { print(line) }
-        }
-        try await withTaskCancellationHandler {
-            try await reader.value
-        } onCancel: {
-            Task {
-                try? await Task.sleep(for: grace + .seconds(2))
-                reader.cancel()
-            }
         }
     }
 

@@ -70,10 +70,14 @@ struct SoftwarePlan: Sendable {
             ) { execution in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for try await line in execution.standardOutput.strings() { console.print("[stack] " + line) }
+                        try await ChildOutput.passThrough(execution.standardOutput.strings(), grace: .seconds(5)) {
+                            console.print("[stack] " + $0)
+                        }
                     }
                     group.addTask {
-                        for try await line in execution.standardError.strings() { console.print("[stack] " + line) }
+                        try await ChildOutput.passThrough(execution.standardError.strings(), grace: .seconds(5)) {
+                            console.print("[stack] " + $0)
+                        }
                     }
                     try await group.waitForAll()
                 }
