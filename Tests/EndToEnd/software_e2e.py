@@ -62,6 +62,18 @@ def make_tree(root: Path) -> None:
     (nested / "deeper" / "leaf.txt").write_text("leaf\n")
 
 
+def publish_tree(tmp_path: Path, name: str, *arguments: str, extend=None) -> tuple[Path, Path]:
+    """The test tree (`make_tree`, then whatever `extend` adds) in tmp_path/source, published as `name` into
+    tmp_path/software with `arguments`; returns the source and the software folder."""
+    source = tmp_path / "source"
+    make_tree(source)
+    if extend:
+        extend(source)
+    software_dir = tmp_path / "software"
+    software(software_dir, "publish", name, str(source), *arguments)
+    return source, software_dir
+
+
 def walk(root: Path) -> dict[bytes, os.stat_result]:
     """Every path below `root` as repository paths (b"/a/b"), with lstat."""
     result = {b"": os.lstat(root)}
@@ -132,6 +144,12 @@ class Server:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+    def __enter__(self) -> "Server":
+        return self.start()
+
+    def __exit__(self, *_) -> None:
+        self.stop()
 
 
 def listed_in_proc_mounts(path: Path) -> bool:

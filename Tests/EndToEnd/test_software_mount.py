@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 
 from cygnet_e2e import wait_for
 from software_e2e import (
-    Mount, Server, assert_mount_matches_source, free_port, listed_in_proc_mounts, make_tree, software,
+    Mount, Server, assert_mount_matches_source, free_port, listed_in_proc_mounts, publish_tree, software,
 )
 
 NAME = "mount.cygnet.local"
@@ -27,13 +27,9 @@ NAME = "mount.cygnet.local"
 @pytest.fixture
 def repo(tmp_path):
     """A published repository and a running server for it."""
-    source = tmp_path / "source"
-    make_tree(source)
-    software_dir = tmp_path / "software"
-    software(software_dir, "publish", NAME, str(source))
-    server = Server(software_dir).start()
-    yield source, software_dir, server
-    server.stop()
+    source, software_dir = publish_tree(tmp_path, NAME)
+    with Server(software_dir) as server:
+        yield source, software_dir, server
 
 
 @pytest.fixture
@@ -124,8 +120,7 @@ def test_corrupt_object_on_one_server_is_fetched_from_the_next(repo, mounts, tmp
     source, software_dir, server = repo
     mirror_dir = tmp_path / "mirror"
     shutil.copytree(software_dir / "repositories", mirror_dir / "repositories", symlinks=True)
-    mirror = Server(mirror_dir).start()
-    try:
+    with Server(mirror_dir) as mirror:
         for path in objects(software_dir):
             flip_byte(path)
         mounted = mount(mounts, software_dir, tmp_path / "mnt", [server.url, mirror.url])
@@ -134,8 +129,6 @@ def test_corrupt_object_on_one_server_is_fetched_from_the_next(repo, mounts, tmp
         wait_for(
             lambda: "does not match its hash" in software(software_dir, "status").stdout, timeout=30, what="status"
         )
-    finally:
-        mirror.stop()
 
 
 @pytest.mark.parametrize("target", ["catalog", "manifest"])
@@ -351,15 +344,14 @@ def test_a_damaged_cached_object_is_dropped_and_fetched_again(repo, mounts, tmp_
     )
 
 
-def test_magic_attributes_and_variant_symlinks(tmp_path, mounts, monkeypatch):
-    source = tmp_path / "source"
-    make_tree(source)
+def add_variant_links(source: Path) -> None:
     (source / "current").symlink_to("stacks/$(CYGNET_TEST_STACK:-2026a)")
     (source / "fallback").symlink_to("stacks/$(CYGNET_TEST_UNSET:-2026a)")
-    software_dir = tmp_path / "software"
-    software(software_dir, "publish", NAME, str(source))
-    server = Server(software_dir).start()
-    try:
+
+
+def test_magic_attributes_and_variant_symlinks(tmp_path, mounts, monkeypatch):
+    _, software_dir = publish_tree(tmp_path, NAME, extend=add_variant_links)
+    with Server(software_dir) as server:
         monkeypatch.setenv("CYGNET_TEST_STACK", "2026b")
         mounted = mount(mounts, software_dir, tmp_path / "mnt", [server.url])
         root = mounted.mount_point
@@ -390,5 +382,3 @@ def test_magic_attributes_and_variant_symlinks(tmp_path, mounts, monkeypatch):
         # Not listed: a file's listed attributes stay those it was published with.
         assert os.listxattr(root / "readonly.txt") == ["user.origin"]
         assert os.getxattr(root / "readonly.txt", "user.origin") == b"cygnet-test"
-    finally:
-        server.stop()

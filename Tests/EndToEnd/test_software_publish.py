@@ -11,18 +11,14 @@ from pathlib import Path
 import pytest
 
 from cvmfs_reader import FormatError
-from software_e2e import SOFTWARE, assert_matches_source, make_tree, repository, software
+from software_e2e import SOFTWARE, assert_matches_source, publish_tree, repository, software
 
 NAME = "test.cygnet.local"
 
 
 @pytest.fixture
 def published(tmp_path):
-    source = tmp_path / "source"
-    make_tree(source)
-    software_dir = tmp_path / "software"
-    software(software_dir, "publish", NAME, str(source), "--tag", "first")
-    return source, software_dir
+    return publish_tree(tmp_path, NAME, "--tag", "first")
 
 
 def object_files(software_dir: Path) -> set[str]:
@@ -43,10 +39,8 @@ def test_published_tree_matches_its_source(published):
 
 
 def test_shake128_repository(tmp_path):
-    source = tmp_path / "source"
-    make_tree(source)
-    software(tmp_path / "sw", "publish", NAME, str(source), "--hash", "shake128")
-    repo = repository(tmp_path / "sw", NAME)
+    source, software_dir = publish_tree(tmp_path, NAME, "--hash", "shake128")
+    repo = repository(software_dir, NAME)
     assert repo.manifest["C"].endswith("-shake128")
     assert_matches_source(repo, source)
 

@@ -9,20 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from software_e2e import Server, make_tree, software
+from software_e2e import Server, publish_tree
 
 NAME = "serve.cygnet.local"
 
 
 @pytest.fixture
 def served(tmp_path):
-    source = tmp_path / "source"
-    make_tree(source)
-    software_dir = tmp_path / "software"
-    software(software_dir, "publish", NAME, str(source))
-    server = Server(software_dir).start()
-    yield software_dir / "repositories" / NAME, server
-    server.stop()
+    _, software_dir = publish_tree(tmp_path, NAME)
+    with Server(software_dir) as server:
+        yield software_dir / "repositories" / NAME, server
 
 
 def get(server: Server, path: str, method: str = "GET", headers: dict | None = None) -> tuple[int, dict, bytes]:
