@@ -125,8 +125,7 @@ public final class RepositoryClient: Sendable {
             }
             if compressed {
                 let plain = try Zlib.decompress(bytes, expectedSize: Int(size))
-                let checksum = Zlib.plainChecksum(ofInflated: bytes) ?? plain.withUnsafeBytes { Zlib.adler32($0) }
-                fetched = Fetched(plain: plain, adler32: checksum)
+                fetched = Fetched(plain: plain, adler32: Zlib.plainChecksum(ofInflated: bytes))
             } else {
                 fetched = Fetched(plain: bytes, adler32: bytes.withUnsafeBytes { Zlib.adler32($0) })
             }

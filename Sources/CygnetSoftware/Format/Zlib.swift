@@ -58,10 +58,9 @@ public enum Zlib {
     }
 
     /// The Adler-32 of a zlib stream's plain bytes, read from its trailer: free once the stream has been
-    /// inflated (inflating checks it).
-    static func plainChecksum(ofInflated stream: [UInt8]) -> UInt32? {
-        guard stream.count >= 6 else { return nil }
-        return stream.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+    /// inflated (inflating checks it, and a stream that inflated is longer than its 4-byte trailer).
+    static func plainChecksum(ofInflated stream: [UInt8]) -> UInt32 {
+        stream.suffix(4).reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
 
     /// Adler-32 (libdeflate's, vectorised), continuing from `running` (1 to start).

@@ -4,7 +4,7 @@ import Foundation
 /// client uses, so `attr -g revision /cvmfs/<repository>` and the habits built on it work here too. They are not
 /// listed by `listxattr`: a file's listed attributes stay exactly those it was published with, and an attribute
 /// published under one of these names wins over the mount's own.
-enum MagicAttribute: String, CaseIterable {
+enum MagicAttribute: String {
     /// The repository's name.
     case fqrn
     /// The mounted revision number.

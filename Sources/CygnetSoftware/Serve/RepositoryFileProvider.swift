@@ -73,10 +73,9 @@ public struct RepositoryFileProvider: FileProvider {
     }
 
     public func loadFile(id: FileIdentifier, context: some RequestContext) async throws -> ResponseBody {
-        let (size, contents) = id.found.withLock { $0 }
-        if let contents { return ResponseBody(byteBuffer: contents) }
+        let size = id.found.withLock { $0.size }
         guard size > 0 else { return ResponseBody() }
-        return stream(id, range: 0...(size - 1))
+        return try await loadFile(id: id, range: 0...(size - 1), context: context)
     }
 
     public func loadFile(id: FileIdentifier, range: ClosedRange<Int>, context: some RequestContext) async throws
