@@ -37,6 +37,9 @@ extern int cygnet_sync_file_range(int fd, long long offset, long long nbytes, un
 #else
 #define CYGNET_O_TMPFILE 020200000
 #endif
+// linkat(fd, "", folder, name, AT_EMPTY_PATH) names an unnamed file by its descriptor (Linux >= 6.10 allows it to
+// the process that opened the file; older kernels only with CAP_DAC_READ_SEARCH). Also _GNU_SOURCE only.
+#define CYGNET_AT_EMPTY_PATH 0x1000
 
 // glibc's malloc keeps an arena per thread that ever allocated; buffers filled on NIO's threads and freed on the
 // file threads then sit in many half-empty arenas. Two arenas kept cygnet-storage's peak memory in the storage

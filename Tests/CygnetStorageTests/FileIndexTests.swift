@@ -73,6 +73,17 @@ import Testing
             let read = try await FileIndex(store: store).children(space: "alice", folder: .root)
             #expect(read["a.txt"]?.checksums?.sha1 == "2")
             #expect(read["a.txt"]?.inode == 2)
+            // An SQLite file also has the direct connection, which writes the same rows with the same ids.
+            if let direct = store.direct {
+                let again = records.map {
+                    FileIndex.ContentRecord(
+                        space: $0.space, path: $0.path, parent: $0.parent, inode: $0.inode + 10,
+                        checksums: sums("direct"))
+                }
+                #expect(try FileIndex.writeContent(again, to: direct) == ids)
+                let reread = try await FileIndex(store: store).children(space: "alice", folder: .root)
+                #expect(reread["b.txt"]?.checksums?.sha1 == "direct" && reread["a.txt"]?.inode == 12)
+            }
         }
     }
 

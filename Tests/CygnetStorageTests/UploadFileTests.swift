@@ -74,4 +74,39 @@ import Testing
         upload.discard()
         #expect(try names("staging").isEmpty)
     }
+
+    @Test func aLookUpForWritingOpensTheFolderOnceAndSeesOnlyFilesAndFolders() throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        let root = base.appendingPathComponent("space")
+        try "x".write(to: root.appendingPathComponent("docs/a.txt"), atomically: false, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(
+            atPath: root.appendingPathComponent("docs/link").path, withDestinationPath: "/etc/passwd")
+        let (folder, existing) = try space.lookUpForWriting(try SpacePath(plain: "docs/a.txt"))
+        #expect(existing?.size == 1 && existing?.isDirectory == false)
+        #expect(try space.lookUpForWriting(try SpacePath(plain: "docs/link")).existing == nil)
+        #expect(try space.lookUpForWriting(try SpacePath(plain: "docs/new.txt")).existing == nil)
+        #expect(try space.lookUpForWriting(try SpacePath(plain: "docs")).existing?.isDirectory == true)
+        let missing = #expect(throws: StorageError.self) {
+            try space.lookUpForWriting(try SpacePath(plain: "missing/a.txt"))
+        }
+        #expect(missing?.code == .conflict)
+        let upload = try space.beginUpload(in: folder)
+        try upload.write([ByteBuffer(string: "new")])
+        try space.commit(upload, to: try SpacePath(plain: "docs/a.txt"), modified: nil)
+        #expect(try contents("docs/a.txt") == "new")
+    }
+
+    @Test func aSpaceThatKeepsItsRootOpenFollowsTheFolderWhenItIsMadeAnew() throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        let root = base.appendingPathComponent("space")
+        let kept = SpaceFileSystem(root: root.path, owner: nil, staging: space.staging, keepRootOpen: true)
+        #expect(kept.rootFolder != nil)
+        #expect(try kept.entry(try SpacePath(plain: "docs"))?.isDirectory == true)
+        try FileManager.default.removeItem(at: root)
+        #expect(try kept.entry(try SpacePath(plain: "docs")) == nil)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("again"), withIntermediateDirectories: true)
+        #expect(
+            try kept.entry(try SpacePath(plain: "again"))?.isDirectory == true, "the new folder, not the removed one")
+    }
 }

@@ -34,14 +34,17 @@ extension SQLStore {
         _ body: @Sendable (SQLStore) async throws -> R
     ) async throws -> R {
         let connection = try await self.openSQLite(path: path, logger: logger)
-        let store = SQLStore(backend: .sqlite(connection, AsyncSerialLock()), logger: logger)
+        let direct = path == ":memory:" ? nil : DirectSQLite(path: path)
+        let store = SQLStore(backend: .sqlite(connection, AsyncSerialLock()), logger: logger, direct: direct)
         let result: R
         do {
             result = try await body(store)
         } catch {
+            direct?.close()
             try? await connection.close()
             throw error
         }
+        direct?.close()
         try await connection.close()
         return result
     }

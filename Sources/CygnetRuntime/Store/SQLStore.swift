@@ -19,13 +19,16 @@ public final class SQLStore: Sendable {
     public let dialect: SQLStoreDialect
     let backend: Backend
     let logger: Logger
+    /// A synchronous second connection for hot statements, on an SQLite file (not in memory, not PostgreSQL).
+    public let direct: DirectSQLite?
 
     /// The stores whose connection the current task holds, to turn a would-be deadlock into an error.
     @TaskLocal static var storesInUse: Set<ObjectIdentifier> = []
 
-    init(backend: Backend, logger: Logger) {
+    init(backend: Backend, logger: Logger, direct: DirectSQLite? = nil) {
         self.backend = backend
         self.logger = logger
+        self.direct = direct
         switch backend {
         case .sqlite: self.dialect = .sqlite
         case .postgres: self.dialect = .postgres

@@ -13,6 +13,12 @@ final class FileDescriptor: Sendable {
         close(raw)
     }
 
+    /// True for a file or folder that no name leads to any more.
+    var isRemoved: Bool {
+        var info = stat()
+        return fstat(raw, &info) == 0 && info.st_nlink == 0
+    }
+
     func status() throws(StorageError) -> FileEntry {
         var info = stat()
         guard fstat(raw, &info) == 0 else { throw FileSystemErrors.mapped(errno, "reading the file's details") }

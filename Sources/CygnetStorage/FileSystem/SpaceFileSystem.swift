@@ -15,28 +15,43 @@ public struct SpaceFileSystem: Sendable {
     /// Where uploads are written before they are renamed into place; on the same file system as `root`.
     public let staging: String
 
-    public init(root: String, owner: FileOwner?, staging: String) {
+    /// The root folder, opened once for the server's spaces: every request resolves paths below it, and opening it
+    /// by name each time walked its whole path again. Nil: opened for each call.
+    let rootFolder: FileDescriptor?
+
+    /// `keepRootOpen` for spaces kept for many requests.
+    public init(root: String, owner: FileOwner?, staging: String, keepRootOpen: Bool = false) {
         self.root = root
         self.owner = owner
         self.staging = staging
+        let fd = keepRootOpen ? Glibc.open(root, CYGNET_O_PATH | O_DIRECTORY | O_CLOEXEC) : -1
+        rootFolder = fd >= 0 ? FileDescriptor(fd) : nil
     }
 
     static let resolveFlags = UInt64(CYGNET_RESOLVE_BENEATH | CYGNET_RESOLVE_NO_SYMLINKS | CYGNET_RESOLVE_NO_MAGICLINKS)
 
     func open(_ path: SpacePath, flags: Int32, action: String) throws(StorageError) -> FileDescriptor {
+        if let rootFolder {
+            let fd = Self.open(path, below: rootFolder.raw, flags: flags)
+            if fd >= 0 { return FileDescriptor(fd) }
+            let failure = errno
+            // A root folder removed since it was opened (and perhaps made anew): look it up by name.
+            guard failure == ENOENT, rootFolder.isRemoved else {
+                throw FileSystemErrors.mapped(failure, action)
+            }
+        }
         let rootFD = Glibc.open(root, CYGNET_O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard rootFD >= 0 else { throw FileSystemErrors.mapped(errno, "opening your space") }
-        if path.isRoot {
-            defer { close(rootFD) }
-            let fd = openat(rootFD, ".", flags | O_CLOEXEC)
-            guard fd >= 0 else { throw FileSystemErrors.mapped(errno, action) }
-            return FileDescriptor(fd)
-        }
-        let fd = cygnet_openat2(rootFD, path.relative, UInt64(flags | O_CLOEXEC), 0, Self.resolveFlags)
+        let fd = Self.open(path, below: rootFD, flags: flags)
         let failure = errno
         close(rootFD)
         guard fd >= 0 else { throw FileSystemErrors.mapped(failure, action) }
         return FileDescriptor(fd)
+    }
+
+    private static func open(_ path: SpacePath, below rootFD: Int32, flags: Int32) -> Int32 {
+        if path.isRoot { return openat(rootFD, ".", flags | O_CLOEXEC) }
+        return cygnet_openat2(rootFD, path.relative, UInt64(flags | O_CLOEXEC), 0, Self.resolveFlags)
     }
 
     /// The entry at `path`, or nil when nothing (or only a symbolic link) is there.
@@ -48,6 +63,20 @@ public struct SpaceFileSystem: Sendable {
         } catch  where error.code == .notFound || error.code == .conflict || error.code == .forbidden {
             return nil
         }
+    }
+
+    /// The folder that will hold `path` (409 when it does not exist) and what is at `path` now, as `entry` sees it:
+    /// what an upload needs to know first, with the folder opened once.
+    func lookUpForWriting(_ path: SpacePath) throws(StorageError) -> (folder: FileDescriptor, existing: FileEntry?) {
+        let folder = try parentFolder(of: path)
+        var info = stat()
+        guard fstatat(folder.raw, path.name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+            let error = FileSystemErrors.mapped(errno, "looking up \(path)")
+            guard error.code == .notFound || error.code == .conflict || error.code == .forbidden else { throw error }
+            return (folder, nil)
+        }
+        let entry = FileEntry(name: path.name, info)
+        return (folder, entry.isDirectory || entry.mode & S_IFMT == S_IFREG ? entry : nil)
     }
 
     /// The folder that will hold `path`: it must exist (409 otherwise, as WebDAV asks).

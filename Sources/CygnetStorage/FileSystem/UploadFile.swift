@@ -161,9 +161,16 @@ extension SpaceFileSystem {
         return UploadFile(descriptor: FileDescriptor(fd), stagingPath: nil)
     }
 
-    /// An unnamed file is named through its /proc/self/fd link (`linkat` with AT_EMPTY_PATH would need a
-    /// capability).
+    /// An unnamed file is named by its descriptor where the kernel allows that, else through its /proc/self/fd link
+    /// (a path lookup more).
     static let canLinkUnnamedFiles = access("/proc/self/fd", X_OK) == 0
+
+    /// `linkat` of the unnamed file `fd` as `name` in `folder`; 0, or -1 with errno set.
+    private static func link(_ fd: Int32, into folder: Int32, name: String) -> Int32 {
+        if linkat(fd, "", folder, name, CYGNET_AT_EMPTY_PATH) == 0 { return 0 }
+        guard errno == ENOENT || errno == EPERM else { return -1 }
+        return linkat(AT_FDCWD, "/proc/self/fd/\(fd)", folder, name, AT_SYMLINK_FOLLOW)
+    }
 
     private func stagingName() -> String {
         staging + "/" + String(UInt64.random(in: .min ... .max), radix: 16) + ".part"
@@ -214,11 +221,10 @@ extension SpaceFileSystem {
     /// Names an unnamed upload: a link where nothing is yet; over an existing file, a link in the staging folder
     /// renamed over it, so that readers see the old file or the new one and never neither.
     private func link(_ upload: UploadFile, into parent: FileDescriptor, name: String) throws(StorageError) {
-        let source = "/proc/self/fd/\(upload.descriptor.raw)"
-        if linkat(AT_FDCWD, source, parent.raw, name, AT_SYMLINK_FOLLOW) == 0 { return }
+        if Self.link(upload.descriptor.raw, into: parent.raw, name: name) == 0 { return }
         guard errno == EEXIST else { throw FileSystemErrors.mapped(errno, "putting the upload in place") }
         let staged = stagingName()
-        guard linkat(AT_FDCWD, source, AT_FDCWD, staged, AT_SYMLINK_FOLLOW) == 0 else {
+        guard Self.link(upload.descriptor.raw, into: AT_FDCWD, name: staged) == 0 else {
             throw FileSystemErrors.mapped(errno, "putting the upload in place")
         }
         do {

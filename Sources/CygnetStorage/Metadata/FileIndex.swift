@@ -10,8 +10,19 @@ public struct FileIndex: Sendable {
     private let contentWrites: GroupCommit<ContentRecord, Int64>
 
     public init(store: SQLStore) {
+        self.init(store: store, fileWork: .pooled)
+    }
+
+    /// `fileWork` runs the content writes on the store's direct connection, where it has one (an SQLite file).
+    init(store: SQLStore, fileWork: FileWork) {
         self.store = store
-        contentWrites = GroupCommit { records in try await Self.writeContent(records, to: store) }
+        if let direct = store.direct {
+            contentWrites = GroupCommit { records in
+                try await fileWork.run { try Self.writeContent(records, to: direct) }
+            }
+        } else {
+            contentWrites = GroupCommit { records in try await Self.writeContent(records, to: store) }
+        }
     }
 
     struct ContentRecord: Sendable {
@@ -88,6 +99,36 @@ public struct FileIndex: Sendable {
                 inode: Int64(bitPattern: entry.inode), checksums: checksums))
     }
 
+    /// A group of content records on the store's direct connection: one transaction of the same prepared upsert,
+    /// in place on the calling thread.
+    static func writeContent(_ records: [ContentRecord], to direct: DirectSQLite) throws -> [Int64] {
+        try direct.transaction { connection in
+            try records.map { record in
+                let sums = record.checksums
+                var id: Int64?
+                try connection.run(
+                    contentUpsert,
+                    [
+                        .text(record.space), .text(record.path), .text(record.parent), .integer(record.inode),
+                        .text(sums.sha1), .text(sums.md5), .text(sums.adler32), .integer(sums.modified),
+                        .integer(sums.size),
+                    ]
+                ) { row in id = row.integer(0) }
+                guard let id else { throw StoreError(code: .notFound, message: "no id came back for \(record.path)") }
+                return id
+            }
+        }
+    }
+
+    static let contentColumns = "space, path, parent, inode, sha1, md5, adler32, sum_modified, sum_size"
+    static let contentConflict = """
+         ON CONFLICT (space, path) DO UPDATE SET inode = excluded.inode, sha1 = excluded.sha1,
+          md5 = excluded.md5, adler32 = excluded.adler32, sum_modified = excluded.sum_modified,
+          sum_size = excluded.sum_size
+        """
+    static let contentUpsert =
+        "INSERT INTO storage_files (\(contentColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)\(contentConflict) RETURNING id"
+
     /// One upsert for a group of content records; a path listed twice keeps its last record. Returns each record's
     /// id, in order.
     static func writeContent(_ records: [ContentRecord], to store: SQLStore) async throws -> [Int64] {
@@ -95,9 +136,7 @@ public struct FileIndex: Sendable {
         for (position, record) in records.enumerated() { latest[record.space + "\u{0}" + record.path] = position }
         let unique = records.indices.filter { latest[records[$0].space + "\u{0}" + records[$0].path] == $0 }
             .map { records[$0] }
-        var query: SQLQueryString = """
-            INSERT INTO storage_files (space, path, parent, inode, sha1, md5, adler32, sum_modified, sum_size) VALUES
-            """
+        var query = SQLQueryString("INSERT INTO storage_files (\(contentColumns)) VALUES")
         for (position, record) in unique.enumerated() {
             let sums = record.checksums
             query.appendLiteral(position == 0 ? " (" : ", (")
@@ -108,13 +147,7 @@ public struct FileIndex: Sendable {
                 ])
             query.appendLiteral(")")
         }
-        query.appendLiteral(
-            """
-             ON CONFLICT (space, path) DO UPDATE SET inode = excluded.inode, sha1 = excluded.sha1,
-              md5 = excluded.md5, adler32 = excluded.adler32, sum_modified = excluded.sum_modified,
-              sum_size = excluded.sum_size
-            RETURNING id, space, path
-            """)
+        query.appendLiteral(contentConflict + " RETURNING id, space, path")
         let statement = query
         let rows = try await store.autocommit { db in try await db.raw(statement).all() }
         var ids: [String: Int64] = [:]

@@ -11,10 +11,10 @@ public import ServiceLifecycle
 public enum StorageServer {
     static func router(
         settings: StorageSettings, publicURL: String, store: SQLStore, spaces: SpaceDirectory,
-        authenticator: StorageAuthenticator, instanceID: String, fileIO: NIOThreadPool, checksums: DeferredChecksums,
+        authenticator: StorageAuthenticator, instanceID: String, fileWork: FileWork, checksums: DeferredChecksums,
         observability: Observability, logger: Logger
     ) throws -> Router<StorageRequestContext> {
-        let (index, shares) = (FileIndex(store: store), ShareStore(store: store))
+        let (index, shares) = (FileIndex(store: store, fileWork: fileWork), ShareStore(store: store))
         let quota = QuotaTracker(
             store: store, defaultLimit: settings.defaultQuota, groupLimits: settings.groupQuotas,
             groups: authenticator.groups)
@@ -28,7 +28,7 @@ public enum StorageServer {
                 ? TrashBin(spacesRoot: settings.root, store: store, keepDays: settings.trashDays) : nil,
             versions: settings.versionsKept > 0
                 ? VersionStore(spacesRoot: settings.root, keep: settings.versionsKept) : nil,
-            checksums: checksums, instanceID: instanceID, fileIO: fileIO, limits: settings.limits, logger: logger)
+            checksums: checksums, instanceID: instanceID, fileWork: fileWork, limits: settings.limits, logger: logger)
         router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
         OCSController(authenticator: authenticator, spaces: spaces, quota: quota).addRoutes(to: router)
         try LinkPageController(
@@ -75,23 +75,28 @@ public enum StorageServer {
             let authenticator = StorageAuthenticator(
                 appPasswords: AppPasswordStore(store: store), tokens: verifier, shares: ShareStore(store: store),
                 groups: directory)
+            // Big uploads write and hash each batch on these threads in parallel.
             let fileIO = NIOThreadPool(numberOfThreads: 16)
             fileIO.start()
             let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
-            let checksums = DeferredChecksums(index: FileIndex(store: store), spaces: spaces, logger: logger)
-            let app = Application(
-                router: try router(
-                    settings: settings, publicURL: appliance.publicURL, store: store, spaces: spaces,
-                    authenticator: authenticator,
-                    instanceID: instanceID, fileIO: fileIO, checksums: checksums, observability: observability,
-                    logger: logger),
-                server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
-                configuration: .init(
-                    address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),
-                services: extraServices + [checksums], logger: logger)
-            logger.info(
-                "cygnet-storage listening", metadata: ["port": "\(settings.port)", "spaces": "\(settings.root)"])
-            try await app.runService()
+            // Uploads wait on the disk (fdatasync), so more threads than cores keep the disk busy.
+            try await FileThreads.run(threads: 16) { threads in
+                let fileWork = FileWork(threads: threads, pool: fileIO)
+                let checksums = DeferredChecksums(
+                    index: FileIndex(store: store, fileWork: fileWork), spaces: spaces, logger: logger)
+                let app = Application(
+                    router: try router(
+                        settings: settings, publicURL: appliance.publicURL, store: store, spaces: spaces,
+                        authenticator: authenticator, instanceID: instanceID, fileWork: fileWork,
+                        checksums: checksums, observability: observability, logger: logger),
+                    server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
+                    configuration: .init(
+                        address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),
+                    services: extraServices + [checksums], logger: logger)
+                logger.info(
+                    "cygnet-storage listening", metadata: ["port": "\(settings.port)", "spaces": "\(settings.root)"])
+                try await app.runService()
+            }
             try await fileIO.shutdownGracefully()
         }
     }

@@ -62,14 +62,14 @@ public struct SpaceDirectory: Sendable {
             let account = try await UnixAccounts(homeRoot: root).ensure(user: user)
             space = SpaceFileSystem(
                 root: account.home, owner: FileOwner(userID: account.userID, groupID: account.groupID),
-                staging: staging)
+                staging: staging, keepRootOpen: true)
         } else {
             let folder = root + "/" + folderName(for: user)
             if mkdir(folder, 0o700) != 0 && errno != EEXIST {
                 throw StorageError(
                     .internalError, "Cannot create the space \(folder): \(String(cString: strerror(errno)))")
             }
-            space = SpaceFileSystem(root: folder, owner: nil, staging: staging)
+            space = SpaceFileSystem(root: folder, owner: nil, staging: staging, keepRootOpen: true)
         }
         ready.spaces.withLock { $0[user] = space }
         return space

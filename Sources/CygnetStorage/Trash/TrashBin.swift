@@ -38,7 +38,7 @@ public struct TrashBin: Sendable {
         async throws
     {
         let folder = try folder(of: spaceFolder)
-        let size = try await NIOThreadPoolWork.run { () throws -> (String, Int64, Bool) in
+        let size = try await FileWork.pooled.run { () throws -> (String, Int64, Bool) in
             guard let entry = try space.entry(path) else { throw StorageError(.notFound, "\(path) does not exist") }
             let bytes = entry.isDirectory ? try space.summary(of: path).totalSize : entry.size
             var name = path.name + ".d\(now)"
@@ -88,7 +88,7 @@ public struct TrashBin: Sendable {
         -> SpacePath
     {
         let folder = try folder(of: spaceFolder)
-        let target = try await NIOThreadPoolWork.run { () throws -> SpacePath in
+        let target = try await FileWork.pooled.run { () throws -> SpacePath in
             var parent = SpacePath.root
             for segment in item.originalPath.segments.dropLast() {
                 parent = parent.appending(segment)
@@ -113,7 +113,7 @@ public struct TrashBin: Sendable {
     /// Deletes an item for good.
     func purge(_ item: TrashItem, spaceFolder: String, owner: String) async throws {
         let folder = try folder(of: spaceFolder)
-        try await NIOThreadPoolWork.run { () throws in
+        try await FileWork.pooled.run { () throws in
             let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard fd >= 0 else { return }
             do {

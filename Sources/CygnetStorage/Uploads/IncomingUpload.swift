@@ -16,18 +16,18 @@ final class IncomingUpload: @unchecked Sendable {
     /// A batch; a body bigger than one is a big upload, written directly to the disk with MD5 left for later.
     static let batchBytes = 4 << 20
     let defersMD5: Bool
-    /// Where the upload will be committed, if that is a place in `space` (not a chunk of a chunked upload).
-    let destination: SpacePath?
+    /// The folder of `space` the upload will be committed to, already open (not for a chunk of a chunked upload).
+    let folder: FileDescriptor?
 
-    init(space: SpaceFileSystem, extra: ChecksumAlgorithm?, defersMD5: Bool, destination: SpacePath? = nil) {
+    init(space: SpaceFileSystem, extra: ChecksumAlgorithm?, defersMD5: Bool, folder: FileDescriptor? = nil) {
         self.space = space
         self.hasher = UploadHasher(extra: extra)
         self.defersMD5 = defersMD5
-        self.destination = destination
+        self.folder = folder
     }
 
     private func begin() throws(StorageError) -> UploadFile {
-        if let destination { return try space.beginUpload(for: destination) }
+        if let folder { return try space.beginUpload(in: folder) }
         return try space.beginUpload()
     }
 

@@ -47,12 +47,13 @@ extension DAVController {
             }
         let location = call.location
         let instanceID = instanceID
-        // A big listing is written in as many parts as there are cores, each into its own buffer.
+        // A big listing is written in as many parts as there are cores, each into its own buffer, on the global
+        // executor: the server's own threads run what one of them enqueues one after another.
         let parts = resources.count < 2_000 ? 1 : min(4, max(1, System.coreCount))
         let size = (resources.count + parts - 1) / parts
         let buffers = try await withThrowingTaskGroup(of: (Int, ByteBuffer).self) { group in
             for part in 0..<parts {
-                group.addTask {
+                group.addTask(executorPreference: parts > 1 ? globalConcurrentExecutor : nil) {
                     var live = LiveProperties(
                         instanceID: instanceID, owner: owner, hrefBase: location.hrefBase, location: location)
                     live.quotaAvailable = quotaAvailable

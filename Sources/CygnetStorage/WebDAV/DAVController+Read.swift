@@ -54,16 +54,20 @@ extension DAVController {
     /// `length` bytes of `file` from `start`, read in chunks on the file pool as the client takes them.
     func fileBody(_ file: FileDescriptor, start: Int64, length: Int64) -> ResponseBody {
         ResponseBody(contentLength: Int(length)) { writer in
-            var offset = start
-            let end = start + length
-            while offset < end {
-                let want = Int(min(Int64(Self.readChunkSize), end - offset))
-                let chunk = try await blocking { [offset] in try Self.read(file, at: offset, count: want) }
-                guard chunk.readableBytes > 0 else { break }
-                offset += Int64(chunk.readableBytes)
-                try await writer.write(chunk)
+            // Read on the pool while the event loop sends: on the server's own threads the reads and the sends
+            // took turns, and a download of 1 GiB ran at half the speed.
+            try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                var offset = start
+                let end = start + length
+                while offset < end {
+                    let want = Int(min(Int64(Self.readChunkSize), end - offset))
+                    let chunk = try await blocking { [offset] in try Self.read(file, at: offset, count: want) }
+                    guard chunk.readableBytes > 0 else { break }
+                    offset += Int64(chunk.readableBytes)
+                    try await writer.write(chunk)
+                }
+                try await writer.finish(nil)
             }
-            try await writer.finish(nil)
         }
     }
 

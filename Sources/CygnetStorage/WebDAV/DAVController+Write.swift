@@ -11,10 +11,7 @@ extension DAVController {
         let path = call.path
         let space = call.space
         guard !path.isRoot else { throw StorageError(.notAllowed, "The root of your space is a folder") }
-        let existing = try await blocking { () throws -> FileEntry? in
-            _ = try space.parentFolder(of: path)
-            return try space.entry(path)
-        }
+        let (folder, existing) = try await blocking { try space.lookUpForWriting(path) }
         if existing?.isDirectory == true {
             throw StorageError(.notAllowed, "\(path) is a folder; a file cannot replace it")
         }
@@ -26,7 +23,7 @@ extension DAVController {
             Int64.init)
         let reservation = try await quota.reserve(
             user: call.owner, space: space, bytes: announced ?? 0, replacing: existing?.size ?? 0)
-        let incoming = IncomingUpload(space: space, extra: expected?.algorithm, defersMD5: true, destination: path)
+        let incoming = IncomingUpload(space: space, extra: expected?.algorithm, defersMD5: true, folder: folder)
         do {
             try await receive(call.request.body, into: incoming, allowance: reservation.allowance)
             let declared = call.request.headers[.ocTotalLength].flatMap(Int64.init)
@@ -95,7 +92,7 @@ extension DAVController {
         var (batch, more) = try await Self.nextBatch(from: &chunks, received: &received, allowance: allowance)
         while more {
             let current = batch
-            async let written: Void = incoming.write(current, pool: fileIO)
+            async let written: Void = incoming.write(current, pool: fileWork.pool)
             let next = try await Self.nextBatch(from: &chunks, received: &received, allowance: allowance)
             try await written
             (batch, more) = next

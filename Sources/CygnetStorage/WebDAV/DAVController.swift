@@ -20,8 +20,9 @@ struct DAVController: Sendable {
     /// The MD5s of big uploads, worked out after they were answered.
     let checksums: DeferredChecksums
     let instanceID: String
-    /// Threads for file work: uploads wait on the disk (fdatasync), so more threads than cores keep the disk busy.
-    let fileIO: NIOThreadPool
+    /// Where file work runs: in place on the server's `FileThreads`, or on a thread pool (big uploads write and hash
+    /// a batch on its threads in parallel).
+    let fileWork: FileWork
     let limits: StorageLimits
     let logger: Logger
 
@@ -170,7 +171,7 @@ struct DAVController: Sendable {
 
     /// Runs file-system work off the event loop.
     func blocking<T: Sendable>(_ work: @Sendable @escaping () throws -> T) async throws -> T {
-        try await fileIO.runIfActive(work)
+        try await fileWork.run(work)
     }
 
     /// `Depth` as a number (0 or 1) or nil for infinity. A missing header means `whenMissing`.
