@@ -178,6 +178,23 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
+def cpu_and_switches(root: int) -> tuple[float, int]:
+    """CPU seconds used by a server's process tree so far (children it reaped included) and the thread switches of
+    its live threads, voluntary or not: what a small PUT costs besides its wall time."""
+    ticks, switches = 0, 0
+    for pid in process_tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if pid == root else 0)
+            for task in os.scandir(f"/proc/{pid}/task"):
+                for line in Path(task.path, "status").read_text().splitlines():
+                    if "ctxt_switches:" in line:
+                        switches += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK"), switches
+
+
 def memory_kib(pid: int) -> dict[str, int]:
     """VmRSS and VmHWM of one process in KiB; empty when the process is gone."""
     values = {}
@@ -364,20 +381,24 @@ def cygnet_binary() -> Path:
     return BIN_DIR / "cygnet-storage"
 
 
-def start_cygnet(bench: Path, run_dir: Path) -> Target:
+def start_cygnet(bench: Path, run_dir: Path, binary: Path | None = None, name: str = "cygnet") -> Target:
     """cygnet-storage with fresh state, a fresh `bench` account and its app password. The server's files for
-    `bench` are under <bench>/cygnet-spaces/bench/, served at /remote.php/dav/files/bench/."""
-    binary = cygnet_binary()
+    `bench` are under <bench>/cygnet-spaces/bench/, served at /remote.php/dav/files/bench/. Another build to compare
+    (`binary`) gets its own `name` and its own state and spaces below <bench>/<name>/."""
+    if binary is None:
+        binary = cygnet_binary()
+    else:
+        bench = bench / name
     fresh_directory(bench / "cygnet-state")
     fresh_directory(bench / "cygnet-spaces")
-    runtime = run_dir / "cygnet"
+    runtime = run_dir / name
     runtime.mkdir()
     port = free_port()
     config = render("cygnet-storage.yaml.in", runtime / "cygnet-storage.yaml", {"PORT": port, "BENCH": bench})
     log_file = runtime / "cygnet-storage.log"
     process = launch([str(binary), "--config", str(config)], log_file)
     (runtime / "cygnet-storage.pid").write_text(f"{process.pid}\n")
-    target = Target("cygnet", f"http://127.0.0.1:{port}/remote.php/dav/files/{CYGNET_USER}/",
+    target = Target(name, f"http://127.0.0.1:{port}/remote.php/dav/files/{CYGNET_USER}/",
                     bench / "cygnet-spaces" / CYGNET_USER, None, process, log_file,
                     version=command_version([str(binary), "--version"]))
     try:
@@ -723,21 +744,30 @@ def parallel_put_config(target: Target, folder: str, files: list[SmallFile]) -> 
     return "\n".join(lines[:-1]) + "\n"
 
 
-def run_parallel_puts(target: Target, folder: str, files: list[SmallFile],
-                      scratch: Path) -> tuple[float, int, float]:
+@dataclass
+class PutRun:
+    elapsed: float  # wall time, s
+    connections: int
+    client_cpu: float  # s of CPU curl used (client and servers share the cores)
+    server_cpu: float  # s of CPU the server's processes used
+    server_switches: int  # thread switches of the server's threads
+
+
+def run_parallel_puts(target: Target, folder: str, files: list[SmallFile], scratch: Path) -> PutRun:
     """PUTs every file into `folder` over at most CONCURRENT_CLIENTS connections at once (curl --parallel keeps them
-    open and reuses them). Returns the wall time, the connections opened and the CPU seconds curl used (client and
-    servers share the cores). Each status must be 201."""
+    open and reuses them). Each status must be 201."""
     make_collection(target, folder)
     config = scratch / f"puts-{target.name}.curlrc"
     config.touch(mode=0o600)  # it holds the app password
     config.write_text(parallel_put_config(target, folder, files))
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_before = cpu_and_switches(target.process.pid)
     started = time.perf_counter()
     result = subprocess.run(["curl", "--silent", "--show-error", "--http1.1", "--parallel", "--parallel-max",
                              str(CONCURRENT_CLIENTS), "--config", str(config)],
                             check=False, capture_output=True, text=True)
     elapsed = time.perf_counter() - started
+    server_after = cpu_and_switches(target.process.pid)
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     client_cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     written = [line.split() for line in result.stdout.splitlines() if line.strip()]
@@ -748,7 +778,8 @@ def run_parallel_puts(target: Target, folder: str, files: list[SmallFile],
         FINDINGS.problem(f"{target.name}: {failed} of {len(files)} PUTs into {folder}/ did not answer 201 "
                          f"(curl exit {result.returncode}; statuses seen: {sorted(set(statuses))}; "
                          f"{result.stderr.strip()[:300]})")
-    return elapsed, connections, client_cpu
+    return PutRun(elapsed, connections, client_cpu, server_after[0] - server_before[0],
+                  server_after[1] - server_before[1])
 
 
 def verify_small_files(target: Target, folder: str, files: list[SmallFile], check_mtime: bool) -> None:
@@ -775,18 +806,22 @@ def measure_small_puts(targets: list[Target], runs: int, files: list[SmallFile],
     measurement = Measurement("puts_small", f"{SMALL_FILES:,} PUTs of 4 KiB, {CONCURRENT_CLIENTS} clients at once",
                               "files/s", True, ("apache", 0.8))
     log(f"\n{measurement.title}")
-    last_run: dict[str, tuple[float, int, float]] = {}
+    put_runs: dict[str, list[PutRun]] = {}
     for target in targets:
         run_parallel_puts(target, "puts-warm-up", files, scratch)
     for run in range(1, runs + 1):
         for target in targets:
             sync_disks()
-            last_run[target.name] = run_parallel_puts(target, f"puts-{run}", files, scratch)
-            measurement.add(target.name, len(files) / last_run[target.name][0])
+            put_run = run_parallel_puts(target, f"puts-{run}", files, scratch)
+            put_runs.setdefault(target.name, []).append(put_run)
+            measurement.add(target.name, len(files) / put_run.elapsed)
     for target in targets:
-        elapsed, connections, client_cpu = last_run[target.name]
+        last = put_runs[target.name][-1]
+        server_ms = statistics.median(run.server_cpu for run in put_runs[target.name]) * 1000 / len(files)
+        switches = statistics.median(run.server_switches for run in put_runs[target.name]) / len(files)
         log(f"  {target.name:<7} {format_runs(measurement.runs[target.name], 'files/s')}  "
-            f"(last run: {connections} connections, curl used {client_cpu:.2f} s CPU in {elapsed:.2f} s)")
+            f"(server CPU {server_ms:.2f} ms and {switches:.1f} thread switches per PUT; last run: "
+            f"{last.connections} connections, curl used {last.client_cpu:.2f} s CPU in {last.elapsed:.2f} s)")
     for target in targets:
         for run in range(1, runs + 1):
             verify_small_files(target, f"puts-{run}", files, check_mtime=target.name == "cygnet")
@@ -965,6 +1000,10 @@ def parse_arguments() -> argparse.Namespace:
                              "then swing two- to threefold between runs. Without this option the small PUTs wait "
                              "until six minutes have passed since the last delete instead, on the disk itself; a loop device makes each fsync about three times slower, which only "
                              "cygnet-storage pays (the peers do not sync their files)")
+    parser.add_argument("--also-build", action="append", type=Path, default=[], metavar="DIR",
+                        help="also run the cygnet-storage in DIR (another build: an earlier commit, an experiment) "
+                             "as build1, build2, …, interleaved with the others in the same runs; the ratios then "
+                             "compare this build with it too. Repeatable")
     parser.add_argument("--keep", action="store_true",
                         help="keep the servers' trees and configurations and logs after the run")
     return parser.parse_args()
@@ -988,6 +1027,13 @@ def start_targets(arguments: argparse.Namespace, bench: Path, run_dir: Path) -> 
             if targets:
                 targets.pop().stop()
             FINDINGS.problem(f"cygnet-storage could not be benchmarked: {error}\nRunning Apache and nginx only.")
+    for number, directory in enumerate(arguments.also_build, start=1):
+        binary = directory.resolve() / "cygnet-storage"
+        if not os.access(binary, os.X_OK):
+            raise HarnessError(f"--also-build {directory}: there is no cygnet-storage in it")
+        targets.append(start_cygnet(bench, run_dir, binary, name=f"build{number}"))
+        check_dav_root(targets[-1])
+        log(f"build{number} is {binary}")
     for start in (start_apache, start_nginx):
         targets.append(start(bench, run_dir))
         check_dav_root(targets[-1])
