@@ -296,6 +296,8 @@ class DeletedInodes:
 
     QUIET = 380
     STAMP = ".last-delete"
+    # Also one stamp for the machine: a run with a new --dir must still wait for the deletes of the last one.
+    SHARED_STAMP = Path("/var/tmp/cygnet-storagebench.last-delete")
 
     def __init__(self) -> None:
         self.last = 0.0
@@ -304,8 +306,8 @@ class DeletedInodes:
         self.last = time.time()
 
     def wait(self, bench: Path) -> None:
-        stamp = bench / self.STAMP
-        last = max(self.last, stamp.stat().st_mtime if stamp.exists() else 0.0)
+        stamps = [stamp.stat().st_mtime for stamp in (bench / self.STAMP, self.SHARED_STAMP) if stamp.exists()]
+        last = max([self.last] + stamps)
         remaining = last + self.QUIET - time.time()
         if remaining > 0:
             log(f"waiting {remaining:.0f} s: files were deleted on this disk in the last minutes, and ext4 without a "
@@ -315,6 +317,10 @@ class DeletedInodes:
     def record(self, bench: Path) -> None:
         """For the next run: files were deleted now."""
         (bench / self.STAMP).touch()
+        try:
+            self.SHARED_STAMP.touch()
+        except OSError:
+            pass  # the stamp in the benchmark's directory still serves runs there
 
 
 DELETED_INODES = DeletedInodes()
@@ -1179,7 +1185,8 @@ def main() -> int:
             unmount_fresh_filesystem(bench, data)
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
-            for tree in ("apache", "nginx", "cygnet-spaces", "cygnet-state"):
+            builds = [f"build{number}" for number in range(1, len(arguments.also_build) + 1)]
+            for tree in ["apache", "nginx", "cygnet-spaces", "cygnet-state"] + builds:
                 shutil.rmtree(bench / tree, ignore_errors=True)
             DELETED_INODES.record(bench)
 
