@@ -98,12 +98,14 @@ def test_a_mount_killed_outright_is_cleared_by_the_next_one(repo, mounts, tmp_pa
 
 
 def _answers(mounted) -> bool:
-    """`statvfs` is never answered from the kernel's cache: it succeeds only with a live server."""
+    """`statvfs` is never answered from the kernel's cache: it succeeds only with a live server, or with nothing
+    mounted at all (the plain folder, between the dead mount's removal and the new mount), so the mount point must
+    also be on another device than its parent."""
     if mounted.process.poll() is not None:
         raise AssertionError(f"the mount exited: {mounted.output()}")
     try:
         os.statvfs(mounted.mount_point)
-        return True
+        return os.stat(mounted.mount_point).st_dev != os.stat(mounted.mount_point.parent).st_dev
     except OSError:
         return False
 
