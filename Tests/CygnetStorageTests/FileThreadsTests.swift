@@ -43,7 +43,7 @@ import Testing
         #expect(finished == Array(repeating: true, count: count))
     }
 
-    @Test func errorsComeBackAndTheThreadsStop() async throws {
+    @Test func errorsOfTheBodyComeBack() async throws {
         struct Refused: Error {}
         await #expect(throws: Refused.self) {
             try await FileThreads.run(threads: 2) { _ in throw Refused() }

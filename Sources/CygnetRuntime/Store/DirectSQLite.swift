@@ -12,25 +12,15 @@ import VaporCSQLite
 /// connection and against other processes, as for any second connection.
 public final class DirectSQLite: Sendable {
     private let connection: Mutex<DirectSQLiteConnection>
-    let path: String
 
     /// Opens nothing yet: most services never use it, and an unused connection would still cost memory.
     init(path: String) {
-        self.path = path
         connection = Mutex(DirectSQLiteConnection(path: path))
     }
 
     /// Finalizes the statements and closes the connection; later calls throw.
     func close() {
         connection.withLock { $0.close() }
-    }
-
-    /// Runs one statement (prepared on first use) with `binds`, giving each result row to `row`; it commits on its
-    /// own.
-    public func run(_ sql: String, _ binds: [DirectSQLiteValue], row: (DirectSQLiteRow) throws -> Void = { _ in })
-        throws
-    {
-        try connection.withLock { connection throws in try connection.run(sql, binds, row: row) }
     }
 
     /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; rolls back and rethrows if it throws.
@@ -178,7 +168,7 @@ public enum DirectSQLiteValue: Sendable {
     public static func text(_ value: String?) -> Self { value.map { .text($0) } ?? .null }
 }
 
-/// The current row of a statement; valid only inside the `row` closure of `DirectSQLite.run`.
+/// The current row of a statement; valid only inside the `row` closure of `DirectSQLiteConnection.run`.
 public struct DirectSQLiteRow {
     fileprivate let statement: OpaquePointer
 

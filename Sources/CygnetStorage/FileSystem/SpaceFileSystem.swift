@@ -59,10 +59,20 @@ public struct SpaceFileSystem: Sendable {
         do throws(StorageError) {
             var entry = try open(path, flags: CYGNET_O_PATH | O_NOFOLLOW, action: "looking up \(path)").status()
             entry.name = path.name
-            return entry.isDirectory || entry.mode & S_IFMT == S_IFREG ? entry : nil
-        } catch  where error.code == .notFound || error.code == .conflict || error.code == .forbidden {
+            return Self.shown(entry)
+        } catch  where Self.meansNothingThere(error) {
             return nil
         }
+    }
+
+    /// Files and folders are what a space shows; symbolic links and special files are left out.
+    private static func shown(_ entry: FileEntry) -> FileEntry? {
+        entry.isDirectory || entry.mode & S_IFMT == S_IFREG ? entry : nil
+    }
+
+    /// Lookup failures that mean nothing is at the path for this service (missing, a file on the way, no access).
+    private static func meansNothingThere(_ error: StorageError) -> Bool {
+        error.code == .notFound || error.code == .conflict || error.code == .forbidden
     }
 
     /// The folder that will hold `path` (409 when it does not exist) and what is at `path` now, as `entry` sees it:
@@ -72,11 +82,10 @@ public struct SpaceFileSystem: Sendable {
         var info = stat()
         guard fstatat(folder.raw, path.name, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
             let error = FileSystemErrors.mapped(errno, "looking up \(path)")
-            guard error.code == .notFound || error.code == .conflict || error.code == .forbidden else { throw error }
+            guard Self.meansNothingThere(error) else { throw error }
             return (folder, nil)
         }
-        let entry = FileEntry(name: path.name, info)
-        return (folder, entry.isDirectory || entry.mode & S_IFMT == S_IFREG ? entry : nil)
+        return (folder, Self.shown(FileEntry(name: path.name, info)))
     }
 
     /// The folder that will hold `path`: it must exist (409 otherwise, as WebDAV asks).

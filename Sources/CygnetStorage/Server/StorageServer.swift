@@ -25,7 +25,8 @@ public enum StorageServer {
             spaces: spaces, index: index, properties: PropertyStore(store: store),
             locks: LockManager(), quota: quota, shareStore: shares,
             trash: settings.trashDays > 0
-                ? TrashBin(spacesRoot: settings.root, store: store, keepDays: settings.trashDays) : nil,
+                ? TrashBin(spacesRoot: settings.root, store: store, keepDays: settings.trashDays, fileWork: fileWork)
+                : nil,
             versions: settings.versionsKept > 0
                 ? VersionStore(spacesRoot: settings.root, keep: settings.versionsKept) : nil,
             checksums: checksums, instanceID: instanceID, fileWork: fileWork, limits: settings.limits, logger: logger)

@@ -20,10 +20,14 @@ public struct TrashBin: Sendable {
     /// How long items are kept, in seconds.
     let keep: Int64
 
-    public init(spacesRoot: String, store: SQLStore, keepDays: Int) {
+    /// Where its moves and deletes run (in place on the server's file threads).
+    let fileWork: FileWork
+
+    init(spacesRoot: String, store: SQLStore, keepDays: Int, fileWork: FileWork) {
         root = spacesRoot + "/.cygnet-trash"
         self.store = store
         keep = Int64(keepDays) * 86400
+        self.fileWork = fileWork
     }
 
     func folder(of spaceFolder: String) throws(StorageError) -> String {
@@ -38,7 +42,7 @@ public struct TrashBin: Sendable {
         async throws
     {
         let folder = try folder(of: spaceFolder)
-        let size = try await FileWork.pooled.run { () throws -> (String, Int64, Bool) in
+        let size = try await fileWork.run { () throws -> (String, Int64, Bool) in
             guard let entry = try space.entry(path) else { throw StorageError(.notFound, "\(path) does not exist") }
             let bytes = entry.isDirectory ? try space.summary(of: path).totalSize : entry.size
             var name = path.name + ".d\(now)"
@@ -88,7 +92,7 @@ public struct TrashBin: Sendable {
         -> SpacePath
     {
         let folder = try folder(of: spaceFolder)
-        let target = try await FileWork.pooled.run { () throws -> SpacePath in
+        let target = try await fileWork.run { () throws -> SpacePath in
             var parent = SpacePath.root
             for segment in item.originalPath.segments.dropLast() {
                 parent = parent.appending(segment)
@@ -113,7 +117,7 @@ public struct TrashBin: Sendable {
     /// Deletes an item for good.
     func purge(_ item: TrashItem, spaceFolder: String, owner: String) async throws {
         let folder = try folder(of: spaceFolder)
-        try await FileWork.pooled.run { () throws in
+        try await fileWork.run { () throws in
             let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard fd >= 0 else { return }
             do {

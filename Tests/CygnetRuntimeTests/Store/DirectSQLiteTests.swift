@@ -24,7 +24,9 @@ import Testing
                 """
             var ids: [Int64] = []
             for (name, note) in [("a", "first"), ("b", nil), ("a", "second")] {
-                try direct.run(upsert, [.text(name), .text(note)]) { row in ids.append(row.integer(0)) }
+                try direct.transaction { connection in
+                    try connection.run(upsert, [.text(name), .text(note)]) { row in ids.append(row.integer(0)) }
+                }
             }
             #expect(ids.count == 3 && ids[0] == ids[2] && ids[0] != ids[1])
             let notes = try await store.read { db in
@@ -46,10 +48,9 @@ import Testing
                     throw Stop()
                 }
             }
-            try direct.run("INSERT INTO items (name) VALUES (?)", [.text("x")])
-            let error = #expect(throws: StoreError.self) {
-                try direct.run("INSERT INTO items (name) VALUES (?)", [.text("x")])
-            }
+            let insertX = { try direct.transaction { try $0.run("INSERT INTO items (name) VALUES (?)", [.text("x")]) } }
+            try insertX()
+            let error = #expect(throws: StoreError.self) { try insertX() }
             #expect(error?.code == .constraintViolation)
             let names = try await store.read { db in
                 try await db.raw("SELECT name FROM items").all(decodingColumn: "name", as: String.self)

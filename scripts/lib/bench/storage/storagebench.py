@@ -1015,6 +1015,11 @@ def parse_arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def other_builds(arguments: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The --also-build directories with the names their servers and trees get: build1, build2, …"""
+    return [(f"build{number}", directory) for number, directory in enumerate(arguments.also_build, start=1)]
+
+
 def start_targets(arguments: argparse.Namespace, bench: Path, run_dir: Path) -> list[Target]:
     """cygnet first (it is the column every ratio is about), then the peers. A missing or broken cygnet-storage is
     reported loudly and the peers still run."""
@@ -1033,13 +1038,13 @@ def start_targets(arguments: argparse.Namespace, bench: Path, run_dir: Path) -> 
             if targets:
                 targets.pop().stop()
             FINDINGS.problem(f"cygnet-storage could not be benchmarked: {error}\nRunning Apache and nginx only.")
-    for number, directory in enumerate(arguments.also_build, start=1):
+    for name, directory in other_builds(arguments):
         binary = directory.resolve() / "cygnet-storage"
         if not os.access(binary, os.X_OK):
             raise HarnessError(f"--also-build {directory}: there is no cygnet-storage in it")
-        targets.append(start_cygnet(bench, run_dir, binary, name=f"build{number}"))
+        targets.append(start_cygnet(bench, run_dir, binary, name=name))
         check_dav_root(targets[-1])
-        log(f"build{number} is {binary}")
+        log(f"{name} is {binary}")
     for start in (start_apache, start_nginx):
         targets.append(start(bench, run_dir))
         check_dav_root(targets[-1])
@@ -1185,7 +1190,7 @@ def main() -> int:
             unmount_fresh_filesystem(bench, data)
         else:
             shutil.rmtree(run_dir, ignore_errors=True)
-            builds = [f"build{number}" for number in range(1, len(arguments.also_build) + 1)]
+            builds = [name for name, _ in other_builds(arguments)]
             for tree in ["apache", "nginx", "cygnet-spaces", "cygnet-state"] + builds:
                 shutil.rmtree(bench / tree, ignore_errors=True)
             DELETED_INODES.record(bench)
