@@ -21,6 +21,8 @@ extern long cygnet_copy_file_range(int fd_in, long long *off_in, int fd_out, lon
 extern int cygnet_sync_file_range(int fd, long long offset, long long nbytes, unsigned int flags)
     __asm__("sync_file_range");
 #define CYGNET_SYNC_FILE_RANGE_WRITE 2
+// Writes out everything of one file system and waits: the upload journal's checkpoint, off the request path.
+extern int cygnet_syncfs(int fd) __asm__("syncfs");
 
 // Writes that bypass the page cache (set with fcntl F_SETFL on an open file): big uploads go straight to the disk
 // instead of being copied into memory the kernel must then reclaim.

@@ -134,6 +134,21 @@ public final class UploadFile: @unchecked Sendable {
         }
     }
 
+    /// The first `size` bytes written (for the upload journal: small files only, read back from the page cache).
+    func contents(size: Int) throws(StorageError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let read = bytes.withUnsafeMutableBytes {
+                pread(descriptor.raw, $0.baseAddress! + done, size - done, off_t(done))
+            }
+            if read < 0 && errno == EINTR { continue }
+            guard read > 0 else { throw FileSystemErrors.mapped(read < 0 ? errno : EIO, "reading the upload back") }
+            done += read
+        }
+        return bytes
+    }
+
     /// Removes the staged file (after a failed or refused upload); an unnamed one goes with its descriptor.
     public func discard() {
         if let stagingPath { unlink(stagingPath) }
@@ -143,7 +158,7 @@ public final class UploadFile: @unchecked Sendable {
 extension SpaceFileSystem {
     public func beginUpload() throws(StorageError) -> UploadFile {
         let path = stagingName()
-        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileSystemErrors.mapped(errno, "starting the upload") }
         return UploadFile(descriptor: FileDescriptor(fd), stagingPath: path)
     }
@@ -157,7 +172,7 @@ extension SpaceFileSystem {
 
     func beginUpload(in folder: FileDescriptor) throws(StorageError) -> UploadFile {
         guard Self.canLinkUnnamedFiles else { return try beginUpload() }
-        let fd = openat(folder.raw, ".", CYGNET_O_TMPFILE | O_WRONLY | O_CLOEXEC, 0o644)
+        let fd = openat(folder.raw, ".", CYGNET_O_TMPFILE | O_RDWR | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return try beginUpload() }
         return UploadFile(descriptor: FileDescriptor(fd), stagingPath: nil)
     }
@@ -178,16 +193,19 @@ extension SpaceFileSystem {
     }
 
     /// Makes the upload durable, gives it its owner and modification time, and renames it over `path` in one step.
+    /// `synced: false` leaves durability to the caller (the upload journal): nothing waits for the disk.
     @discardableResult
-    public func commit(_ upload: UploadFile, to path: SpacePath, modified: Int64?) throws(StorageError) -> FileEntry {
+    public func commit(_ upload: UploadFile, to path: SpacePath, modified: Int64?, synced: Bool = true)
+        throws(StorageError) -> FileEntry
+    {
         let parent = try parentFolder(of: path)
-        return try commit(upload, into: parent, name: path.name, modified: modified)
+        return try commit(upload, into: parent, name: path.name, modified: modified, synced: synced)
     }
 
     @discardableResult
-    func commit(_ upload: UploadFile, into parent: FileDescriptor, name: String, modified: Int64?) throws(StorageError)
-        -> FileEntry
-    {
+    func commit(
+        _ upload: UploadFile, into parent: FileDescriptor, name: String, modified: Int64?, synced: Bool = true
+    ) throws(StorageError) -> FileEntry {
         try upload.endDirectWrites()
         let fd = upload.descriptor.raw
         if let owner { fchown(fd, owner.userID, owner.groupID) }
@@ -198,13 +216,13 @@ extension SpaceFileSystem {
             ]
             futimens(fd, &times)
         }
-        guard fdatasync(fd) == 0 else { throw FileSystemErrors.mapped(errno, "saving the upload") }
+        guard !synced || fdatasync(fd) == 0 else { throw FileSystemErrors.mapped(errno, "saving the upload") }
         if let stagingPath = upload.stagingPath {
             try rename(stagingPath, into: parent, name: name)
         } else {
             try link(upload, into: parent, name: name)
         }
-        try syncFolder(parent)
+        if synced { try syncFolder(parent) }
         var entry = try upload.descriptor.status()
         entry.name = name
         return entry

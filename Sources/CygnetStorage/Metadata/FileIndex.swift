@@ -14,14 +14,23 @@ public struct FileIndex: Sendable {
     }
 
     /// `fileWork` runs the content writes on the store's direct connection, where it has one (an SQLite file).
-    init(store: SQLStore, fileWork: FileWork) {
+    /// `journal` takes the records of journaled uploads in the same group as their rows.
+    init(store: SQLStore, fileWork: FileWork, journal: UploadJournal? = nil) {
         self.store = store
         if let direct = store.direct {
             contentWrites = GroupCommit { records in
-                try await fileWork.run { try Self.writeContent(records, to: direct) }
+                try await fileWork.run {
+                    let ids = try Self.writeContent(records, to: direct)
+                    try journal?.append(records.compactMap(\.journaled))
+                    return ids
+                }
             }
         } else {
-            contentWrites = GroupCommit { records in try await Self.writeContent(records, to: store) }
+            contentWrites = GroupCommit { records in
+                let ids = try await Self.writeContent(records, to: store)
+                if let journal { try await fileWork.run { try journal.append(records.compactMap(\.journaled)) } }
+                return ids
+            }
         }
     }
 
@@ -31,6 +40,7 @@ public struct FileIndex: Sendable {
         let parent: String
         let inode: Int64
         let checksums: Checksums
+        var journaled: UploadJournal.Entry? = nil
     }
 
     /// Storage for the root's parent column: a value no real path can have.
@@ -89,14 +99,21 @@ public struct FileIndex: Sendable {
         }
     }
 
-    /// Records new content at `path`: keeps the id of what was there, stores the checksums.
+    /// Records new content at `path`: keeps the id of what was there, stores the checksums. A journaled upload's
+    /// record goes into the journal in the same group, and this returns once the disk has it.
     public func recordContent(space: String, path: SpacePath, entry: FileEntry, checksums: Checksums) async throws
         -> Int64
     {
+        try await recordContent(space: space, path: path, entry: entry, checksums: checksums, journaled: nil)
+    }
+
+    func recordContent(
+        space: String, path: SpacePath, entry: FileEntry, checksums: Checksums, journaled: UploadJournal.Entry?
+    ) async throws -> Int64 {
         try await contentWrites.submit(
             ContentRecord(
                 space: space, path: path.description, parent: Self.parentKey(of: path),
-                inode: Int64(bitPattern: entry.inode), checksums: checksums))
+                inode: Int64(bitPattern: entry.inode), checksums: checksums, journaled: journaled))
     }
 
     /// A group of content records on the store's direct connection: one transaction of the same prepared upsert,

@@ -11,10 +11,11 @@ public import ServiceLifecycle
 public enum StorageServer {
     static func router(
         settings: StorageSettings, publicURL: String, store: SQLStore, spaces: SpaceDirectory,
-        authenticator: StorageAuthenticator, instanceID: String, fileWork: FileWork, checksums: DeferredChecksums,
-        observability: Observability, logger: Logger
+        authenticator: StorageAuthenticator, instanceID: String, fileWork: FileWork, journal: UploadJournal?,
+        checksums: DeferredChecksums, observability: Observability, logger: Logger
     ) throws -> Router<StorageRequestContext> {
-        let (index, shares) = (FileIndex(store: store, fileWork: fileWork), ShareStore(store: store))
+        let index = FileIndex(store: store, fileWork: fileWork, journal: journal)
+        let shares = ShareStore(store: store)
         let quota = QuotaTracker(
             store: store, defaultLimit: settings.defaultQuota, groupLimits: settings.groupQuotas,
             groups: authenticator.groups)
@@ -29,7 +30,8 @@ public enum StorageServer {
                 : nil,
             versions: settings.versionsKept > 0
                 ? VersionStore(spacesRoot: settings.root, keep: settings.versionsKept) : nil,
-            checksums: checksums, instanceID: instanceID, fileWork: fileWork, limits: settings.limits, logger: logger)
+            checksums: checksums, instanceID: instanceID, fileWork: fileWork, journal: journal, limits: settings.limits,
+            logger: logger)
         router.add(middleware: DAVMiddleware(controller: controller, authenticator: authenticator))
         OCSController(authenticator: authenticator, spaces: spaces, quota: quota).addRoutes(to: router)
         try LinkPageController(
@@ -80,20 +82,33 @@ public enum StorageServer {
             let fileIO = NIOThreadPool(numberOfThreads: 16)
             fileIO.start()
             let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
+            // Opened even when switched off: what an earlier run left in it is recovered all the same.
+            let journal = try UploadJournal(folder: spaces.journal)
+            let journaling = settings.journalCheckpointSeconds > 0
             // Uploads wait on the disk (fdatasync), so more threads than cores keep the disk busy.
             try await FileThreads.run(threads: 16) { threads in
                 let fileWork = FileWork(threads: threads, pool: fileIO)
-                let checksums = DeferredChecksums(
-                    index: FileIndex(store: store, fileWork: fileWork), spaces: spaces, logger: logger)
+                let index = FileIndex(store: store, fileWork: fileWork)
+                try await UploadRecovery(
+                    journal: journal, spaces: spaces, index: index, fileWork: fileWork, logger: logger
+                ).run()
+                let checksums = DeferredChecksums(index: index, spaces: spaces, logger: logger)
                 let app = Application(
                     router: try router(
                         settings: settings, publicURL: appliance.publicURL, store: store, spaces: spaces,
                         authenticator: authenticator, instanceID: instanceID, fileWork: fileWork,
+                        journal: journaling ? journal : nil,
                         checksums: checksums, observability: observability, logger: logger),
                     server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
                     configuration: .init(
                         address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),
-                    services: extraServices + [checksums], logger: logger)
+                    services: extraServices + [checksums]
+                        + (journaling
+                            ? [
+                                JournalCheckpoints(
+                                    journal: journal, logger: logger, age: .seconds(settings.journalCheckpointSeconds))
+                            ] : []),
+                    logger: logger)
                 logger.info(
                     "cygnet-storage listening", metadata: ["port": "\(settings.port)", "spaces": "\(settings.root)"])
                 try await app.runService()

@@ -29,6 +29,9 @@ public struct StorageSettings: Sendable {
     public var trashDays: Int
     /// Earlier contents kept per file when uploads replace it; 0 keeps none.
     public var versionsKept: Int
+    /// How old a small upload kept safe in the upload journal may grow before its file is written out to disk;
+    /// 0: no journal, each upload waits for the disk itself.
+    public var journalCheckpointSeconds: Int
 
     public static let section = "storage"
 
@@ -65,6 +68,7 @@ public struct StorageSettings: Sendable {
         defaultQuota = try settings.byteSize("storage.quota.default", default: nil)
         trashDays = try settings.int("storage.trash.keep_days", default: 30, range: 0...3650)
         versionsKept = try settings.int("storage.versions.keep", default: 10, range: 0...1000)
+        journalCheckpointSeconds = try settings.int("storage.journal.checkpoint_seconds", default: 1, range: 0...3600)
         limits = StorageLimits()
         limits.xmlBody = try settings.int(
             "storage.limits.xml_body_bytes", default: 1 << 20, range: 1024...(64 << 20))

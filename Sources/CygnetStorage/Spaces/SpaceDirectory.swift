@@ -22,6 +22,8 @@ public struct SpaceDirectory: Sendable {
 
     /// Uploads in progress; inside `root`, so on the same file system as every space (renames stay atomic).
     public var staging: String { root + "/.cygnet-staging" }
+    /// The upload journal (`UploadJournal`): beside the spaces, on their disk in the usual setup.
+    public var journal: String { root + "/.cygnet-journal" }
 
     public func folderName(for user: String) -> String {
         AccountName.unixAccountName(for: user)

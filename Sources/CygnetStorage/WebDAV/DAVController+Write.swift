@@ -57,17 +57,29 @@ extension DAVController {
     /// The steps every upload ends with: keep the content it replaces as a version, then, in one trip to the file
     /// threads, let `content` finish the staged file and rename it into place; count it against the quota and
     /// record its id and checksums (valid for the mtime it now has). A staged file that fails to commit is removed.
+    /// A small upload is made durable through the journal, in the same group as its index row; a bigger one (or any,
+    /// while the journal is full) is synced in place before it is named.
     func putInPlace(
         at path: SpacePath, in location: DAVLocation, replacing existing: FileEntry?, modified: Int64?,
         reservation: QuotaTracker.Reservation,
         content: @Sendable @escaping () throws -> (UploadFile, Checksums)
     ) async throws -> (entry: FileEntry, id: Int64, checksums: Checksums) {
         try await keepVersion(of: path, existing: existing, in: location)
-        let space = location.space
-        let (entry, hashed) = try await blocking { () throws -> (FileEntry, Checksums) in
+        let (space, owner, journal) = (location.space, location.owner, journal)
+        let (entry, hashed, journaled) = try await blocking {
+            () throws -> (FileEntry, Checksums, UploadJournal.Entry?) in
             let (upload, checksums) = try content()
             do {
-                return (try space.commit(upload, to: path, modified: modified), checksums)
+                let room = journal?.reserve(
+                    contentBytes: Int(checksums.size), owner: owner, path: path.description, root: space.root)
+                let entry = try space.commit(upload, to: path, modified: modified, synced: room == nil)
+                guard let room else { return (entry, checksums, nil) }
+                var logged = checksums
+                logged.modified = entry.modified
+                let record = UploadJournal.Record(
+                    owner: owner, path: path.description, changed: entry.changed, checksums: logged,
+                    content: try upload.contents(size: Int(entry.size)))
+                return (entry, checksums, UploadJournal.Entry(reservation: room, record: record))
             } catch {
                 upload.discard()
                 throw error
@@ -76,7 +88,8 @@ extension DAVController {
         var sums = hashed
         sums.modified = entry.modified
         await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
-        let id = try await index.recordContent(space: location.owner, path: path, entry: entry, checksums: sums)
+        let id = try await index.recordContent(
+            space: owner, path: path, entry: entry, checksums: sums, journaled: journaled)
         if sums.md5 == nil {
             checksums.schedule(owner: location.owner, space: space, path: path, entry: entry)
         }

@@ -23,6 +23,8 @@ struct DAVController: Sendable {
     /// Where file work runs: in place on the server's `FileThreads`, or on a thread pool (big uploads write and hash
     /// a batch on its threads in parallel).
     let fileWork: FileWork
+    /// Where small uploads are made durable, in groups; nil: each upload syncs its own file.
+    let journal: UploadJournal?
     let limits: StorageLimits
     let logger: Logger
 

@@ -1,0 +1,180 @@
+import CygnetRuntime
+import CygnetTestSupport
+import Foundation
+import Glibc
+import Logging
+import NIOCore
+import Testing
+
+@testable import CygnetStorage
+
+/// The upload journal: records come back after a crash exactly as written and in order, a torn or stale tail is not
+/// read, a checkpoint empties a segment while the other takes records, and a full journal sends uploads back to
+/// syncing their own files. Recovery writes back what the disk lost and leaves later changes alone.
+@Suite struct UploadJournalTests {
+    let base: URL
+
+    init() throws {
+        base = FileManager.default.temporaryDirectory.appendingPathComponent("cygnet-journal-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: base, withIntermediateDirectories: true)
+    }
+
+    var folder: String { base.appendingPathComponent("journal").path }
+
+    static func record(_ path: String, _ text: String, owner: String = "alice", changed: Int64 = 1)
+        -> UploadJournal.Record
+    {
+        let content = Array(text.utf8)
+        return UploadJournal.Record(
+            owner: owner, path: path, changed: changed,
+            checksums: Checksums(
+                sha1: String(repeating: "a", count: 40), md5: nil, adler32: "0000ffff",
+                modified: 1_700_000_000_000_000_000,
+                size: Int64(content.count)),
+            content: content)
+    }
+
+    /// Reserves and appends `records` as an upload does.
+    static func append(_ records: [UploadJournal.Record], to journal: UploadJournal, root: String = "/") throws {
+        let entries = try records.map { record in
+            let room = try #require(
+                journal.reserve(contentBytes: record.content.count, owner: record.owner, path: record.path, root: root))
+            return UploadJournal.Entry(reservation: room, record: record)
+        }
+        try journal.append(entries)
+    }
+
+    @Test func recordsComeBackAfterACrashInOrderUntilReset() throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        let written = [Self.record("a.txt", "one"), Self.record("dir/ünï code.txt", ""), Self.record("a.txt", "two")]
+        do {
+            let journal = try UploadJournal(folder: folder)
+            #expect(journal.leftOver().isEmpty)
+            #expect(
+                journal.reserve(contentBytes: 1, owner: "alice", path: "x", root: "/") == nil,
+                "no records are taken before reset")
+            try journal.reset()
+            try Self.append(Array(written[0..<2]), to: journal)
+            try Self.append([written[2]], to: journal)
+        }
+        let reopened = try UploadJournal(folder: folder)
+        #expect(reopened.leftOver() == written)
+        try reopened.reset()
+        #expect(try UploadJournal(folder: folder).leftOver().isEmpty)
+    }
+
+    @Test func aTornOrDamagedRecordEndsWhatIsRead() throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        do {
+            let journal = try UploadJournal(folder: folder)
+            try journal.reset()
+            try Self.append(
+                [Self.record("a", "first"), Self.record("b", "second"), Self.record("c", "third")], to: journal)
+        }
+        let segment = folder + "/segment-0"
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: segment)))
+        let second = try #require(
+            bytes.indices.first { Array(bytes[$0..<min($0 + 6, bytes.count)]) == Array("second".utf8) })
+        bytes[second] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: segment))
+        #expect(try UploadJournal(folder: folder).leftOver().map(\.path) == ["a"])
+    }
+
+    @Test func aCheckpointEmptiesOneSegmentWhileTheOtherTakesRecords() throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        let journal = try UploadJournal(folder: folder)
+        try journal.reset()
+        #expect(!journal.wantsCheckpoint(age: .zero))
+        try Self.append([Self.record("before", "1")], to: journal, root: base.path)
+        #expect(journal.wantsCheckpoint(age: .zero))
+        #expect(!journal.wantsCheckpoint(age: .seconds(3600)))
+        // An upload holding room in the segment being checkpointed delays it; one that failed gives its room back.
+        let failed = journal.reserve(contentBytes: 10, owner: "alice", path: "failed", root: base.path)
+        #expect(failed != nil)
+        _ = consume failed
+        try journal.checkpoint()
+        #expect(!journal.wantsCheckpoint(age: .zero))
+        try Self.append([Self.record("after", "2")], to: journal, root: base.path)
+        #expect(try UploadJournal(folder: folder).leftOver().map(\.path) == ["after"])
+        try journal.checkpoint()
+        #expect(try UploadJournal(folder: folder).leftOver().isEmpty)
+        try Self.append([Self.record("third", "3")], to: journal, root: base.path)
+        #expect(try UploadJournal(folder: folder).leftOver().map(\.path) == ["third"])
+    }
+
+    @Test func aFullJournalSendsUploadsBackToSyncingThemselves() throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        let journal = try UploadJournal(folder: folder, segmentBytes: 0)
+        try journal.reset()
+        let big = String(repeating: "x", count: 200 << 10)
+        #expect(
+            journal.reserve(contentBytes: UploadJournal.largestRecordedFile + 1, owner: "a", path: "p", root: "/")
+                == nil)
+        var appended = 0
+        while let room = journal.reserve(contentBytes: big.utf8.count, owner: "alice", path: "big", root: base.path) {
+            try journal.append([UploadJournal.Entry(reservation: room, record: Self.record("big", big))])
+            appended += 1
+        }
+        #expect(appended == 5, "a segment of 1 MiB holds five records of 200 KiB")
+        try journal.checkpoint()
+        #expect(journal.reserve(contentBytes: big.utf8.count, owner: "alice", path: "big", root: base.path) != nil)
+    }
+
+    // MARK: recovery
+
+    @Test(arguments: TestDatabase.all)
+    func recoveryWritesBackWhatTheDiskLostAndKeepsLaterChanges(_ database: TestDatabase) async throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        try await database.withStore { store in
+            try await StorageSchema.migrate(store)
+            let spaces = SpaceDirectory(root: base.appendingPathComponent("spaces").path, unixAccounts: false)
+            try spaces.prepare()
+            let space = try await spaces.space(for: "alice")
+            let root = URL(fileURLWithPath: space.root)
+            try FileManager.default.createDirectory(
+                at: root.appendingPathComponent("kept"), withIntermediateDirectories: true)
+            try Data("edited by a session".utf8).write(to: root.appendingPathComponent("kept/edited.txt"))
+            try Data("old bytes".utf8).write(to: root.appendingPathComponent("kept/torn.txt"))
+            try Data("same".utf8).write(to: root.appendingPathComponent("kept/intact.txt"))
+            try Data("a file where a folder was".utf8).write(to: root.appendingPathComponent("blocked"))
+            let now = Int64(Date().timeIntervalSince1970 * 1e9)
+            do {
+                let journal = try UploadJournal(folder: spaces.journal)
+                try journal.reset()
+                try Self.append(
+                    [
+                        Self.record("lost/deep/new.txt", "never reached the disk"),
+                        Self.record("kept/edited.txt", "the upload", changed: now - 60_000_000_000),
+                        Self.record("kept/torn.txt", "the upload's bytes", changed: now + 60_000_000_000),
+                        Self.record("kept/intact.txt", "same"),
+                        Self.record("blocked/inside.txt", "its folder became a file"),
+                        Self.record("twice.txt", "first"), Self.record("twice.txt", "second"),
+                    ], to: journal, root: space.root)
+            }
+            let journal = try UploadJournal(folder: spaces.journal)
+            let index = FileIndex(store: store)
+            try await UploadRecovery(
+                journal: journal, spaces: spaces, index: index, fileWork: .pooled,
+                logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            ).run()
+            let read = { (path: String) in try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8) }
+            #expect(try read("lost/deep/new.txt") == "never reached the disk")
+            #expect(try read("kept/edited.txt") == "edited by a session", "changed after the upload: kept")
+            #expect(try read("kept/torn.txt") == "the upload's bytes", "older than the upload: written back")
+            #expect(try read("kept/intact.txt") == "same")
+            #expect(try read("twice.txt") == "second")
+            let fallback = try FileManager.default.contentsOfDirectory(atPath: root.path).filter {
+                $0.hasPrefix("Recovered upload ")
+            }
+            #expect(fallback.count == 1 && fallback.first?.hasSuffix(" inside.txt") == true)
+            let modified =
+                try FileManager.default.attributesOfItem(atPath: root.appendingPathComponent("twice.txt").path)[
+                    .modificationDate] as? Date
+            #expect(modified.map { Int64($0.timeIntervalSince1970) } == 1_700_000_000)
+            let records = try await index.children(space: "alice", folder: try SpacePath(plain: "lost/deep"))
+            #expect(records["new.txt"]?.checksums?.adler32 == "0000ffff")
+            #expect(journal.leftOver().isEmpty, "the journal is empty once its files are safe")
+            #expect(journal.reserve(contentBytes: 1, owner: "alice", path: "x", root: space.root) != nil)
+        }
+    }
+}
