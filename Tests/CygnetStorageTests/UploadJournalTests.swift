@@ -44,6 +44,16 @@ import Testing
         try journal.append(entries)
     }
 
+    /// What a crash would leave, read while the journal is still open (and locked).
+    func onDisk() -> [String] {
+        (0..<2).compactMap { number -> (UInt64, [UploadJournal.Record])? in
+            let fd = open(folder + "/segment-\(number)", O_RDONLY)
+            defer { close(fd) }
+            guard let generation = JournalFormat.readHeader(fd) else { return nil }
+            return (generation, JournalFormat.readRecords(fd, generation: generation))
+        }.sorted { $0.0 < $1.0 }.flatMap { $0.1.map(\.path) }
+    }
+
     @Test func recordsComeBackAfterACrashInOrderUntilReset() throws {
         defer { try? FileManager.default.removeItem(at: base) }
         let written = [Self.record("a.txt", "one"), Self.record("dir/ünï code.txt", ""), Self.record("a.txt", "two")]
@@ -60,7 +70,7 @@ import Testing
         let reopened = try UploadJournal(folder: folder)
         #expect(reopened.leftOver() == written)
         try reopened.reset()
-        #expect(try UploadJournal(folder: folder).leftOver().isEmpty)
+        #expect(onDisk().isEmpty)
     }
 
     @Test func aTornOrDamagedRecordEndsWhatIsRead() throws {
@@ -95,11 +105,21 @@ import Testing
         try journal.checkpoint()
         #expect(!journal.wantsCheckpoint(age: .zero))
         try Self.append([Self.record("after", "2")], to: journal, root: base.path)
-        #expect(try UploadJournal(folder: folder).leftOver().map(\.path) == ["after"])
+        #expect(onDisk() == ["after"])
         try journal.checkpoint()
-        #expect(try UploadJournal(folder: folder).leftOver().isEmpty)
+        #expect(onDisk().isEmpty)
         try Self.append([Self.record("third", "3")], to: journal, root: base.path)
-        #expect(try UploadJournal(folder: folder).leftOver().map(\.path) == ["third"])
+        #expect(onDisk() == ["third"])
+    }
+
+    @Test func aSecondServerOnTheSameRootDoesNotShareTheJournal() throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        var first: UploadJournal? = try UploadJournal(folder: folder)
+        #expect(first != nil)
+        let refused = #expect(throws: StorageError.self) { try UploadJournal(folder: folder) }
+        #expect(refused?.code == .locked)
+        first = nil
+        #expect(try UploadJournal(folder: folder).leftOver().isEmpty, "free again once the first has stopped")
     }
 
     @Test func aFullJournalSendsUploadsBackToSyncingThemselves() throws {

@@ -196,10 +196,13 @@ def test_small_uploads_a_power_cut_lost_are_written_back_at_the_next_start(tmp_p
         for name, data in files.items():
             if name.startswith("notes/"):
                 assert "SHA1:" + hashlib.sha1(data).hexdigest() in listing.text, f"{name} lost its checksum"
-        # A clean stop leaves the journal empty: the next start has nothing to write back.
+        # A clean stop leaves the journal empty: the next start has nothing to check.
+        checked = "Checked the uploads of the last moments before the server stopped"
+        assert server.tail(200).count(checked) == 1
+        assert requests.put(base + "after.txt", data=b"after the restart", auth=auth).status_code == 201
         server.stop()
         server.start()
-        assert server.tail(200).count(written_back) == 15
+        assert server.tail(200).count(checked) == 1 and server.tail(200).count(written_back) == 15
     finally:
         server.stop()
 

@@ -4,7 +4,8 @@ public import NIOCore
 
 /// A file being written, invisible to clients and sessions until it is committed into place: an interrupted upload
 /// or a crash never leaves a half-written file in anyone's space. Committing syncs the file, then names it, then
-/// syncs its folder, so an upload that was answered survives a power cut with its name. It is an unnamed file
+/// syncs its folder, so an upload that was answered survives a power cut with its name; a small upload leaves that
+/// to the upload journal (`UploadJournal`), which makes many uploads durable with one write. It is an unnamed file
 /// (O_TMPFILE) in the folder it is for, linked there once written, or a file in the staging folder renamed into place.
 ///
 /// Unnamed files in the destination folder matter for speed: ext4 gives a new file an inode from its folder's

@@ -87,6 +87,9 @@ final class UploadJournal: Sendable {
 
     let folder: String
     let segmentBytes: Int
+    /// Held (`flock`) while this server uses the journal: servers sharing one storage root on a shared file system
+    /// must not write into the same segments.
+    private let lock: Int32
     private let state: Mutex<State>
     /// Appends one at a time: the zero-filling ahead of the records must not race another writer.
     private let appending = Mutex(())
@@ -99,6 +102,14 @@ final class UploadJournal: Sendable {
         if mkdir(folder, 0o700) != 0 && errno != EEXIST {
             throw StorageError(.internalError, "Cannot create \(folder): \(String(cString: strerror(errno)))")
         }
+        lock = Glibc.open(folder + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lock >= 0 else {
+            throw StorageError(.internalError, "Cannot open \(folder)/lock: \(String(cString: strerror(errno)))")
+        }
+        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+            close(lock)
+            throw StorageError(.locked, "Another cygnet-storage is using the upload journal in \(folder)")
+        }
         var segments: [Segment] = []
         for number in 0..<2 {
             let path = folder + "/segment-\(number)"
@@ -106,6 +117,7 @@ final class UploadJournal: Sendable {
             guard fd >= 0 else {
                 let failure = String(cString: strerror(errno))
                 segments.forEach { close($0.fd) }
+                close(lock)
                 throw StorageError(.internalError, "Cannot open the upload journal \(path): \(failure)")
             }
             var info = stat()
@@ -123,6 +135,7 @@ final class UploadJournal: Sendable {
 
     deinit {
         state.withLock { $0.segments.forEach { close($0.fd) } }
+        close(lock)
     }
 
     /// The records a crash left, oldest first: both segments' valid records, the older segment's first.

@@ -83,31 +83,42 @@ public enum StorageServer {
             fileIO.start()
             let spaces = SpaceDirectory(root: settings.root, unixAccounts: settings.unixAccounts)
             // Opened even when switched off: what an earlier run left in it is recovered all the same.
-            let journal = try UploadJournal(folder: spaces.journal)
-            let journaling = settings.journalCheckpointSeconds > 0
+            let journal: UploadJournal?
+            do {
+                journal = try UploadJournal(folder: spaces.journal)
+            } catch let error as StorageError where error.code == .locked {
+                logger.warning(
+                    "Another cygnet-storage shares this storage root and its upload journal; this one saves each upload to disk itself",
+                    metadata: ["journal": "\(spaces.journal)"])
+                journal = nil
+            }
+            let journaling = settings.journalCheckpointSeconds > 0 ? journal : nil
             // Uploads wait on the disk (fdatasync), so more threads than cores keep the disk busy.
             try await FileThreads.run(threads: 16) { threads in
                 let fileWork = FileWork(threads: threads, pool: fileIO)
                 let index = FileIndex(store: store, fileWork: fileWork)
-                try await UploadRecovery(
-                    journal: journal, spaces: spaces, index: index, fileWork: fileWork, logger: logger
-                ).run()
+                if let journal {
+                    try await UploadRecovery(
+                        journal: journal, spaces: spaces, index: index, fileWork: fileWork, logger: logger
+                    ).run()
+                }
                 let checksums = DeferredChecksums(index: index, spaces: spaces, logger: logger)
                 let app = Application(
                     router: try router(
                         settings: settings, publicURL: appliance.publicURL, store: store, spaces: spaces,
                         authenticator: authenticator, instanceID: instanceID, fileWork: fileWork,
-                        journal: journaling ? journal : nil,
+                        journal: journaling,
                         checksums: checksums, observability: observability, logger: logger),
                     server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
                     configuration: .init(
                         address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),
                     services: extraServices + [checksums]
-                        + (journaling
-                            ? [
+                        + (journaling.map {
+                            [
                                 JournalCheckpoints(
-                                    journal: journal, logger: logger, age: .seconds(settings.journalCheckpointSeconds))
-                            ] : []),
+                                    journal: $0, logger: logger, age: .seconds(settings.journalCheckpointSeconds))
+                            ]
+                        } ?? []),
                     logger: logger)
                 logger.info(
                     "cygnet-storage listening", metadata: ["port": "\(settings.port)", "spaces": "\(settings.root)"])
