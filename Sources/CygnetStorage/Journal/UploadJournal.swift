@@ -116,7 +116,7 @@ final class UploadJournal: Sendable {
             let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 let failure = String(cString: strerror(errno))
-                segments.forEach { close($0.fd) }
+                for segment in segments { close(segment.fd) }
                 close(lock)
                 throw StorageError(.internalError, "Cannot open the upload journal \(path): \(failure)")
             }
@@ -134,7 +134,9 @@ final class UploadJournal: Sendable {
     }
 
     deinit {
-        state.withLock { $0.segments.forEach { close($0.fd) } }
+        state.withLock { state in
+            for segment in state.segments { close(segment.fd) }
+        }
         close(lock)
     }
 
