@@ -21,12 +21,14 @@ import Testing
 
     var folder: String { base.appendingPathComponent("journal").path }
 
-    static func record(_ path: String, _ text: String, owner: String = "alice", changed: Int64 = 1)
+    static func record(
+        _ path: String, _ text: String, owner: String = "alice", changed: Int64 = 1, inode: UInt64 = 0
+    )
         -> UploadJournal.Record
     {
         let content = Array(text.utf8)
         return UploadJournal.Record(
-            owner: owner, path: path, changed: changed,
+            owner: owner, path: path, changed: changed, inode: inode,
             checksums: Checksums(
                 sha1: String(repeating: "a", count: 40), md5: nil, adler32: "0000ffff",
                 modified: 1_700_000_000_000_000_000,
@@ -157,6 +159,12 @@ import Testing
             try Data("old bytes".utf8).write(to: root.appendingPathComponent("kept/torn.txt"))
             try Data("same".utf8).write(to: root.appendingPathComponent("kept/intact.txt"))
             try Data("a file where a folder was".utf8).write(to: root.appendingPathComponent("blocked"))
+            try Data("the upload's own file, torn".utf8).write(to: root.appendingPathComponent("kept/own.txt"))
+            try Data("another file of the same tick".utf8).write(to: root.appendingPathComponent("kept/other.txt"))
+            let status = { (path: String) throws -> FileEntry in
+                try #require(try space.entry(try SpacePath(plain: path)))
+            }
+            let (own, other) = (try status("kept/own.txt"), try status("kept/other.txt"))
             let now = Int64(Date().timeIntervalSince1970 * 1e9)
             do {
                 let journal = try UploadJournal(folder: spaces.journal)
@@ -167,6 +175,10 @@ import Testing
                         Self.record("kept/edited.txt", "the upload", changed: now - 60_000_000_000),
                         Self.record("kept/torn.txt", "the upload's bytes", changed: now + 60_000_000_000),
                         Self.record("kept/intact.txt", "same"),
+                        // Change times come from a coarse clock: at the same time only the upload's own inode is
+                        // written back.
+                        Self.record("kept/own.txt", "the upload", changed: own.changed, inode: own.inode),
+                        Self.record("kept/other.txt", "the upload", changed: other.changed, inode: other.inode + 1),
                         Self.record("blocked/inside.txt", "its folder became a file"),
                         Self.record("twice.txt", "first"), Self.record("twice.txt", "second"),
                     ], to: journal, root: space.root)
@@ -182,6 +194,8 @@ import Testing
             #expect(try read("kept/edited.txt") == "edited by a session", "changed after the upload: kept")
             #expect(try read("kept/torn.txt") == "the upload's bytes", "older than the upload: written back")
             #expect(try read("kept/intact.txt") == "same")
+            #expect(try read("kept/own.txt") == "the upload")
+            #expect(try read("kept/other.txt") == "another file of the same tick")
             #expect(try read("twice.txt") == "second")
             let fallback = try FileManager.default.contentsOfDirectory(atPath: root.path).filter {
                 $0.hasPrefix("Recovered upload ")

@@ -32,7 +32,7 @@ enum JournalFormat {
 
     /// The most a record of this content and these names can take (checksums at their longest).
     static func largestEncodedSize(contentBytes: Int, owner: String, path: String) -> Int {
-        recordHeaderBytes + 2 + owner.utf8.count + 2 + path.utf8.count + 3 * 8 + 3 * (2 + 64) + contentBytes
+        recordHeaderBytes + 2 + owner.utf8.count + 2 + path.utf8.count + 4 * 8 + 3 * (2 + 64) + contentBytes
     }
 
     static func append(_ record: UploadJournal.Record, generation: UInt64, to bytes: inout [UInt8]) {
@@ -41,6 +41,7 @@ enum JournalFormat {
         put(record.owner, into: &payload)
         put(record.path, into: &payload)
         put(UInt64(bitPattern: record.changed), into: &payload)
+        put(record.inode, into: &payload)
         put(UInt64(bitPattern: record.checksums.modified), into: &payload)
         put(UInt64(bitPattern: record.checksums.size), into: &payload)
         for sum in [record.checksums.sha1, record.checksums.md5, record.checksums.adler32] {
@@ -78,12 +79,13 @@ enum JournalFormat {
     private static func decode(_ payload: ArraySlice<UInt8>) -> UploadJournal.Record? {
         var reader = Reader(bytes: payload)
         guard let owner = reader.string(), let path = reader.string(), let changed = reader.uint64(),
+            let inode = reader.uint64(),
             let modified = reader.uint64(), let size = reader.uint64(), let sha1 = reader.optionalString(),
             let md5 = reader.optionalString(), let adler32 = reader.optionalString(),
             let content = reader.take(Int(size)), reader.isAtEnd
         else { return nil }
         return UploadJournal.Record(
-            owner: owner, path: path, changed: Int64(bitPattern: changed),
+            owner: owner, path: path, changed: Int64(bitPattern: changed), inode: inode,
             checksums: Checksums(
                 sha1: sha1, md5: md5, adler32: adler32, modified: Int64(bitPattern: modified),
                 size: Int64(bitPattern: size)),

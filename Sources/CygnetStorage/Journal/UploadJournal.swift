@@ -20,8 +20,11 @@ final class UploadJournal: Sendable {
     struct Record: Sendable, Equatable {
         var owner: String
         var path: String
-        /// The file's change time (ctime, ns) once it was in place: a file changed later is newer than this upload.
+        /// The file's change time (ctime, ns) and inode once it was in place: a file changed later is newer than
+        /// this upload. Change times come from a coarse clock (a few ms), so within one tick the inode tells the
+        /// upload's own file from another.
         var changed: Int64
+        var inode: UInt64
         var checksums: Checksums
         var content: [UInt8]
     }

@@ -6,9 +6,9 @@ import NIOCore
 /// At start, before any request: writes back each journaled upload a power cut lost, then empties the journal.
 ///
 /// For each path, the last record counts. The file is left alone when it is there with the recorded content, or
-/// when it changed after the upload (a later change time: a session's edit or a later upload, which then is the
-/// content to keep). Otherwise (missing, or the upload's own inode or the file it replaced, with other bytes) the
-/// recorded content is written back, synced, and its id and checksums recorded. One thing this cannot tell: a file
+/// when it changed after the upload (a later change time, or another file of the same time: a session's edit or a
+/// later upload, which then is the content to keep). Otherwise (missing, the upload's own inode with other bytes, or
+/// the older file it replaced) the recorded content is written back, synced, and its id and checksums recorded. One thing this cannot tell: a file
 /// deleted or moved within the second before the power cut comes back at its old place (nothing is lost).
 struct UploadRecovery {
     let journal: UploadJournal
@@ -73,7 +73,9 @@ struct UploadRecovery {
             if current.size == record.content.count, try read(path, in: space, size: current.size) == record.content {
                 return .intact(current)
             }
-            if current.changed > record.changed { return .changedLater }
+            let older = current.changed < record.changed
+            let ownFile = current.changed == record.changed && current.inode == record.inode
+            if !older && !ownFile { return .changedLater }
         }
         do throws(StorageError) {
             return .restored(try write(record, at: path, in: space), at: path)

@@ -77,7 +77,7 @@ extension DAVController {
                 var logged = checksums
                 logged.modified = entry.modified
                 let record = UploadJournal.Record(
-                    owner: owner, path: path.description, changed: entry.changed, checksums: logged,
+                    owner: owner, path: path.description, changed: entry.changed, inode: entry.inode, checksums: logged,
                     content: try upload.contents(size: Int(entry.size)))
                 return (entry, checksums, UploadJournal.Entry(reservation: room, record: record))
             } catch {
