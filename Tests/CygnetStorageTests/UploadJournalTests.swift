@@ -116,11 +116,10 @@ import Testing
 
     @Test func aSecondServerOnTheSameRootDoesNotShareTheJournal() throws {
         defer { try? FileManager.default.removeItem(at: base) }
-        var first: UploadJournal? = try UploadJournal(folder: folder)
-        #expect(first != nil)
-        let refused = #expect(throws: StorageError.self) { try UploadJournal(folder: folder) }
-        #expect(refused?.code == .locked)
-        first = nil
+        try withExtendedLifetime(try UploadJournal(folder: folder)) {
+            let refused = #expect(throws: StorageError.self) { try UploadJournal(folder: folder) }
+            #expect(refused?.code == .locked)
+        }
         #expect(try UploadJournal(folder: folder).leftOver().isEmpty, "free again once the first has stopped")
     }
 

@@ -19,6 +19,20 @@ final class FileDescriptor: Sendable {
         return fstat(raw, &info) == 0 && info.st_nlink == 0
     }
 
+    /// Up to `size` bytes from the start of the file; fewer only where the file ends sooner.
+    func read(upTo size: Int, action: String) throws(StorageError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let read = bytes.withUnsafeMutableBytes { pread(raw, $0.baseAddress! + done, size - done, off_t(done)) }
+            if read < 0 && errno == EINTR { continue }
+            guard read >= 0 else { throw FileSystemErrors.mapped(errno, action) }
+            if read == 0 { break }
+            done += read
+        }
+        return Array(bytes[..<done])
+    }
+
     func status() throws(StorageError) -> FileEntry {
         var info = stat()
         guard fstat(raw, &info) == 0 else { throw FileSystemErrors.mapped(errno, "reading the file's details") }

@@ -137,16 +137,8 @@ public final class UploadFile: @unchecked Sendable {
 
     /// The first `size` bytes written (for the upload journal: small files only, read back from the page cache).
     func contents(size: Int) throws(StorageError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: size)
-        var done = 0
-        while done < size {
-            let read = bytes.withUnsafeMutableBytes {
-                pread(descriptor.raw, $0.baseAddress! + done, size - done, off_t(done))
-            }
-            if read < 0 && errno == EINTR { continue }
-            guard read > 0 else { throw FileSystemErrors.mapped(read < 0 ? errno : EIO, "reading the upload back") }
-            done += read
-        }
+        let bytes = try descriptor.read(upTo: size, action: "reading the upload back")
+        guard bytes.count == size else { throw FileSystemErrors.mapped(EIO, "reading the upload back") }
         return bytes
     }
 

@@ -1,33 +1,34 @@
 import CZlib
 import Glibc
+import NIOCore
 
-/// The upload journal's bytes. A segment starts with a header block (magic, generation, CRC); records follow, each
-/// `magic, length, generation, CRC-32 of the payload` and the payload (names, times, checksums, content). Emptying a
-/// segment only raises the generation in its header: records of an older generation, and anything after the first
-/// record that does not check out (a group whose write a power cut tore, never answered), are not read.
+/// The upload journal's bytes, little-endian. A segment starts with a header block (magic, generation, CRC); records
+/// follow, each `magic, length, generation, CRC-32 of the payload` and the payload (names, times, checksums,
+/// content). Emptying a segment only raises the generation in its header: records of an older generation, and
+/// anything after the first record that does not check out (a group whose write a power cut tore, never answered),
+/// are not read.
 enum JournalFormat {
     static let recordHeaderBytes = 20
+    /// Magic, generation and the CRC of both, at the start of the header block.
+    private static let headerFieldBytes = 20
 
     static func readHeader(_ fd: Int32) -> UInt64? {
-        var bytes = [UInt8](repeating: 0, count: 20)
-        guard pread(fd, &bytes, 20, 0) == 20, Array(bytes[0..<8]) == UploadJournal.magic else { return nil }
-        var reader = Reader(bytes: bytes[...])
-        reader.skip(8)
-        guard let generation = reader.uint64(), let crc = reader.uint32(),
-            crc == checksum(bytes[0..<16])
+        var header = read(fd, at: 0, count: headerFieldBytes)
+        guard let fields = header.getSlice(at: header.readerIndex, length: 16),
+            header.readBytes(length: UploadJournal.magic.count) == UploadJournal.magic,
+            let generation = header.readInteger(endianness: .little, as: UInt64.self),
+            header.readInteger(endianness: .little, as: UInt32.self) == checksum(fields)
         else { return nil }
         return generation
     }
 
     static func writeHeader(_ fd: Int32, generation: UInt64) throws(StorageError) {
-        var bytes = UploadJournal.magic
-        put(generation, into: &bytes)
-        put(checksum(bytes[...]), into: &bytes)
-        bytes += [UInt8](repeating: 0, count: UploadJournal.headerBytes - bytes.count)
-        try writeAll(fd, bytes, at: 0)
-        guard fdatasync(fd) == 0 else {
-            throw StorageError(.internalError, "Saving the upload journal failed: \(String(cString: strerror(errno)))")
-        }
+        var header = ByteBuffer(bytes: UploadJournal.magic)
+        header.writeInteger(generation, endianness: .little)
+        header.writeInteger(checksum(header), endianness: .little)
+        header.writeRepeatingByte(0, count: UploadJournal.headerBytes - header.readableBytes)
+        try writeAll(fd, header, at: 0)
+        guard fdatasync(fd) == 0 else { throw failure("Saving the upload journal") }
     }
 
     /// The most a record of this content and these names can take (checksums at their longest).
@@ -35,40 +36,39 @@ enum JournalFormat {
         recordHeaderBytes + 2 + owner.utf8.count + 2 + path.utf8.count + 4 * 8 + 3 * (2 + 64) + contentBytes
     }
 
-    static func append(_ record: UploadJournal.Record, generation: UInt64, to bytes: inout [UInt8]) {
-        var payload: [UInt8] = []
-        payload.reserveCapacity(record.content.count + 256)
-        put(record.owner, into: &payload)
-        put(record.path, into: &payload)
-        put(UInt64(bitPattern: record.changed), into: &payload)
-        put(record.inode, into: &payload)
-        put(UInt64(bitPattern: record.checksums.modified), into: &payload)
-        put(UInt64(bitPattern: record.checksums.size), into: &payload)
+    static func append(_ record: UploadJournal.Record, generation: UInt64, to buffer: inout ByteBuffer) {
+        let start = buffer.writerIndex
+        buffer.writeInteger(UploadJournal.recordMagic, endianness: .little)
+        buffer.writeInteger(UInt32(0), endianness: .little)  // the length, set below
+        buffer.writeInteger(generation, endianness: .little)
+        buffer.writeInteger(UInt32(0), endianness: .little)  // the payload's CRC, set below
+        let payloadStart = buffer.writerIndex
+        write(record.owner, to: &buffer)
+        write(record.path, to: &buffer)
+        buffer.writeInteger(UInt64(bitPattern: record.changed), endianness: .little)
+        buffer.writeInteger(record.inode, endianness: .little)
+        buffer.writeInteger(UInt64(bitPattern: record.checksums.modified), endianness: .little)
+        buffer.writeInteger(UInt64(bitPattern: record.checksums.size), endianness: .little)
         for sum in [record.checksums.sha1, record.checksums.md5, record.checksums.adler32] {
-            if let sum { put(sum, into: &payload) } else { put(UInt16.max, into: &payload) }
+            if let sum { write(sum, to: &buffer) } else { buffer.writeInteger(UInt16.max, endianness: .little) }
         }
-        payload += record.content
-        put(UploadJournal.recordMagic, into: &bytes)
-        put(UInt32(recordHeaderBytes + payload.count), into: &bytes)
-        put(generation, into: &bytes)
-        put(checksum(payload[...]), into: &bytes)
-        bytes += payload
+        buffer.writeBytes(record.content)
+        let payload = buffer.getSlice(at: payloadStart, length: buffer.writerIndex - payloadStart)!
+        buffer.setInteger(UInt32(buffer.writerIndex - start), at: start + 4, endianness: .little)
+        buffer.setInteger(checksum(payload), at: start + 16, endianness: .little)
     }
 
     /// The valid records of `generation` in a segment, in order.
     static func readRecords(_ fd: Int32, generation: UInt64) -> [UploadJournal.Record] {
         var info = stat()
         guard fstat(fd, &info) == 0, info.st_size > UploadJournal.headerBytes else { return [] }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) - UploadJournal.headerBytes)
-        let read = bytes.withUnsafeMutableBytes {
-            pread(fd, $0.baseAddress, $0.count, off_t(UploadJournal.headerBytes))
-        }
-        guard read > 0 else { return [] }
-        var reader = Reader(bytes: bytes[0..<read])
+        var bytes = read(fd, at: UploadJournal.headerBytes, count: Int(info.st_size) - UploadJournal.headerBytes)
         var records: [UploadJournal.Record] = []
-        while let magic = reader.uint32(), magic == UploadJournal.recordMagic, let length = reader.uint32(),
-            let recordGeneration = reader.uint64(), recordGeneration == generation, let crc = reader.uint32(),
-            Int(length) >= recordHeaderBytes, let payload = reader.take(Int(length) - recordHeaderBytes),
+        while bytes.readInteger(endianness: .little, as: UInt32.self) == UploadJournal.recordMagic,
+            let length = bytes.readInteger(endianness: .little, as: UInt32.self),
+            bytes.readInteger(endianness: .little, as: UInt64.self) == generation,
+            let crc = bytes.readInteger(endianness: .little, as: UInt32.self),
+            Int(length) >= recordHeaderBytes, let payload = bytes.readSlice(length: Int(length) - recordHeaderBytes),
             checksum(payload) == crc, let record = decode(payload)
         {
             records.append(record)
@@ -76,83 +76,74 @@ enum JournalFormat {
         return records
     }
 
-    private static func decode(_ payload: ArraySlice<UInt8>) -> UploadJournal.Record? {
-        var reader = Reader(bytes: payload)
-        guard let owner = reader.string(), let path = reader.string(), let changed = reader.uint64(),
-            let inode = reader.uint64(),
-            let modified = reader.uint64(), let size = reader.uint64(), let sha1 = reader.optionalString(),
-            let md5 = reader.optionalString(), let adler32 = reader.optionalString(),
-            let content = reader.take(Int(size)), reader.isAtEnd
+    private static func decode(_ payload: ByteBuffer) -> UploadJournal.Record? {
+        var payload = payload
+        guard let owner = readString(&payload), let path = readString(&payload),
+            let changed = payload.readInteger(endianness: .little, as: UInt64.self),
+            let inode = payload.readInteger(endianness: .little, as: UInt64.self),
+            let modified = payload.readInteger(endianness: .little, as: UInt64.self),
+            let size = payload.readInteger(endianness: .little, as: UInt64.self).flatMap({ Int(exactly: $0) }),
+            let sha1 = readOptionalString(&payload), let md5 = readOptionalString(&payload),
+            let adler32 = readOptionalString(&payload), let content = payload.readBytes(length: size),
+            payload.readableBytes == 0
         else { return nil }
         return UploadJournal.Record(
             owner: owner, path: path, changed: Int64(bitPattern: changed), inode: inode,
             checksums: Checksums(
-                sha1: sha1, md5: md5, adler32: adler32, modified: Int64(bitPattern: modified),
-                size: Int64(bitPattern: size)),
-            content: Array(content))
+                sha1: sha1, md5: md5, adler32: adler32, modified: Int64(bitPattern: modified), size: Int64(size)),
+            content: content)
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int) throws(StorageError) {
+    /// Up to `count` bytes of `fd` from `offset` (fewer at its end or on an error: what follows is not read).
+    private static func read(_ fd: Int32, at offset: Int, count: Int) -> ByteBuffer {
+        var buffer = ByteBufferAllocator().buffer(capacity: count)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { raw in
+            max(0, pread(fd, raw.baseAddress, count, off_t(offset)))
+        }
+        return buffer
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: ByteBuffer, at offset: Int) throws(StorageError) {
         var done = 0
-        while done < bytes.count {
-            let written = bytes.withUnsafeBytes { raw in
+        while done < bytes.readableBytes {
+            let written = bytes.withUnsafeReadableBytes { raw in
                 pwrite(fd, raw.baseAddress! + done, raw.count - done, off_t(offset + done))
             }
             if written < 0 && errno == EINTR { continue }
-            guard written > 0 else {
-                throw StorageError(
-                    .internalError, "Writing the upload journal failed: \(String(cString: strerror(errno)))")
-            }
+            guard written > 0 else { throw failure("Writing the upload journal") }
             done += written
         }
     }
 
-    private static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        bytes.withUnsafeBufferPointer { UInt32(truncatingIfNeeded: crc32(0, $0.baseAddress, UInt32($0.count))) }
+    /// `<what> failed: <the system's reason>`, for the journal's own files and syncs.
+    static func failure(_ what: String) -> StorageError {
+        StorageError(.internalError, "\(what) failed: \(String(cString: strerror(errno)))")
     }
 
-    private static func put<T: FixedWidthInteger>(_ value: T, into bytes: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+    private static func checksum(_ bytes: ByteBuffer) -> UInt32 {
+        bytes.withUnsafeReadableBytes { raw in
+            UInt32(
+                truncatingIfNeeded: crc32(0, raw.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt32(raw.count)))
+        }
     }
 
-    private static func put(_ text: String, into bytes: inout [UInt8]) {
-        let utf8 = Array(text.utf8.prefix(Int(UInt16.max) - 1))
-        put(UInt16(utf8.count), into: &bytes)
-        bytes += utf8
+    /// A length (16 bits) and the UTF-8 bytes.
+    private static func write(_ text: String, to buffer: inout ByteBuffer) {
+        let utf8 = text.utf8.prefix(Int(UInt16.max) - 1)
+        buffer.writeInteger(UInt16(utf8.count), endianness: .little)
+        buffer.writeBytes(utf8)
     }
 
-    /// Reads little-endian fields; nil once the bytes run out.
-    private struct Reader {
-        var bytes: ArraySlice<UInt8>
+    private static func readString(_ buffer: inout ByteBuffer) -> String? {
+        guard let count = buffer.readInteger(endianness: .little, as: UInt16.self) else { return nil }
+        return try? buffer.readUTF8ValidatedString(length: Int(count))
+    }
 
-        var isAtEnd: Bool { bytes.isEmpty }
-
-        mutating func skip(_ count: Int) { bytes = bytes.dropFirst(count) }
-
-        mutating func take(_ count: Int) -> ArraySlice<UInt8>? {
-            guard count >= 0, bytes.count >= count else { return nil }
-            defer { bytes = bytes.dropFirst(count) }
-            return bytes.prefix(count)
-        }
-
-        mutating func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
-            guard let raw = take(MemoryLayout<T>.size) else { return nil }
-            return raw.reversed().reduce(T(0)) { ($0 << 8) | T($1) }
-        }
-
-        mutating func uint32() -> UInt32? { integer(UInt32.self) }
-        mutating func uint64() -> UInt64? { integer(UInt64.self) }
-
-        mutating func string() -> String? {
-            guard let count = integer(UInt16.self), let raw = take(Int(count)) else { return nil }
-            return String(validating: raw, as: UTF8.self)
-        }
-
-        mutating func optionalString() -> String?? {
-            guard let count = integer(UInt16.self) else { return nil }
-            if count == UInt16.max { return .some(nil) }
-            guard let raw = take(Int(count)), let text = String(validating: raw, as: UTF8.self) else { return nil }
-            return .some(text)
-        }
+    /// A string, or nil written as the length 0xFFFF; the outer nil when the bytes do not make either.
+    private static func readOptionalString(_ buffer: inout ByteBuffer) -> String?? {
+        guard let count = buffer.readInteger(endianness: .little, as: UInt16.self) else { return nil }
+        if count == UInt16.max { return .some(nil) }
+        guard let text = try? buffer.readUTF8ValidatedString(length: Int(count)) else { return nil }
+        return .some(text)
     }
 }

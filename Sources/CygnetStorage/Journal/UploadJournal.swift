@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import NIOCore
 import Synchronization
 
 /// Makes small uploads durable the way databases make commits durable: each upload's content goes into an append-only
@@ -158,7 +159,7 @@ final class UploadJournal: Sendable {
             let (fd, extent) = state.withLock { ($0.segments[index].fd, $0.segments[index].extent) }
             let generation = newest + 1 + UInt64(index)
             let filled = max(extent, Self.headerBytes + (1 << 20))
-            try extend(fd, from: max(extent, Self.headerBytes), to: filled, sync: false)
+            try extend(fd, from: max(extent, Self.headerBytes), to: filled)
             try JournalFormat.writeHeader(fd, generation: generation)
             state.withLock { state in
                 state.segments[index].generation = generation
@@ -215,19 +216,18 @@ final class UploadJournal: Sendable {
             let segment = state.segments[segment]
             return (segment.fd, segment.generation, segment.end, segment.extent)
         }
-        var bytes: [UInt8] = []
-        for entry in group { JournalFormat.append(entry.record, generation: generation, to: &bytes) }
         let reserved = group.reduce(0) { $0 + $1.reservation.bytes }
-        defer { release(segment: segment, bytes: reserved, written: bytes.count, holders: group.count) }
-        if offset + bytes.count > extent {
-            let target = min(segmentBytes, (offset + bytes.count + (1 << 20) - 1) / (1 << 20) * (1 << 20))
-            try extend(fd, from: extent, to: target, sync: false)
+        var bytes = ByteBufferAllocator().buffer(capacity: reserved)
+        for entry in group { JournalFormat.append(entry.record, generation: generation, to: &bytes) }
+        let count = bytes.readableBytes
+        defer { release(segment: segment, bytes: reserved, written: count, holders: group.count) }
+        if offset + count > extent {
+            let target = min(segmentBytes, (offset + count + (1 << 20) - 1) / (1 << 20) * (1 << 20))
+            try extend(fd, from: extent, to: target)
             state.withLock { $0.segments[segment].extent = target }
         }
         try JournalFormat.writeAll(fd, bytes, at: offset)
-        guard fdatasync(fd) == 0 else {
-            throw StorageError(.internalError, "Saving the upload journal failed: \(String(cString: strerror(errno)))")
-        }
+        guard fdatasync(fd) == 0 else { throw JournalFormat.failure("Saving the upload journal") }
     }
 
     fileprivate func release(segment: Int, bytes: Int, written: Int, holders: Int = 1) {
@@ -238,13 +238,10 @@ final class UploadJournal: Sendable {
         }
     }
 
-    private func extend(_ fd: Int32, from start: Int, to end: Int, sync: Bool) throws(StorageError) {
+    /// Fills `start..<end` with zeros; the sync of the next group (or header) writes them and the new size out.
+    private func extend(_ fd: Int32, from start: Int, to end: Int) throws(StorageError) {
         guard end > start else { return }
-        try JournalFormat.writeAll(fd, [UInt8](repeating: 0, count: end - start), at: start)
-        if sync, fdatasync(fd) != 0 {
-            throw StorageError(
-                .internalError, "Preparing the upload journal failed: \(String(cString: strerror(errno)))")
-        }
+        try JournalFormat.writeAll(fd, ByteBuffer(repeating: 0, count: end - start), at: start)
     }
 
     /// Whether a checkpoint is due: the active segment holds records older than `age` or is more than half full, or
@@ -298,10 +295,7 @@ final class UploadJournal: Sendable {
             defer { close(fd) }
             var info = stat()
             guard fstat(fd, &info) == 0, synced.insert(UInt64(info.st_dev)).inserted else { continue }
-            guard cygnet_syncfs(fd) == 0 else {
-                throw StorageError(
-                    .internalError, "Saving uploads to the disk of \(path) failed: \(String(cString: strerror(errno)))")
-            }
+            guard cygnet_syncfs(fd) == 0 else { throw JournalFormat.failure("Saving uploads to the disk of \(path)") }
         }
     }
 }

@@ -70,7 +70,9 @@ struct UploadRecovery {
     {
         if let current = try space.entry(path) {
             if current.isDirectory { return .changedLater }
-            if current.size == record.content.count, try read(path, in: space, size: current.size) == record.content {
+            if current.size == record.content.count,
+                try read(path, in: space, size: record.content.count) == record.content
+            {
                 return .intact(current)
             }
             let older = current.changed < record.changed
@@ -87,12 +89,10 @@ struct UploadRecovery {
         }
     }
 
-    private static func read(_ path: SpacePath, in space: SpaceFileSystem, size: Int64) throws(StorageError) -> [UInt8]
-    {
+    /// What is at `path` now; a read that fails counts as other bytes (the record is written back).
+    private static func read(_ path: SpacePath, in space: SpaceFileSystem, size: Int) throws(StorageError) -> [UInt8] {
         let file = try space.open(path, flags: O_RDONLY | O_NOFOLLOW, action: "reading \(path)")
-        var bytes = [UInt8](repeating: 0, count: Int(size))
-        let read = bytes.withUnsafeMutableBytes { Glibc.read(file.raw, $0.baseAddress, $0.count) }
-        return read == Int(size) ? bytes : []
+        return (try? file.read(upTo: size, action: "reading \(path)")) ?? []
     }
 
     private static func write(_ record: UploadJournal.Record, at path: SpacePath, in space: SpaceFileSystem)

@@ -92,7 +92,12 @@ public enum StorageServer {
                     metadata: ["journal": "\(spaces.journal)"])
                 journal = nil
             }
-            let journaling = settings.journalCheckpointSeconds > 0 ? journal : nil
+            // The journal uploads use: none when switched off.
+            let uploadJournal = settings.journalCheckpointSeconds > 0 ? journal : nil
+            let checkpoints: [any Service] =
+                uploadJournal.map {
+                    [JournalCheckpoints(journal: $0, logger: logger, age: .seconds(settings.journalCheckpointSeconds))]
+                } ?? []
             // Uploads wait on the disk (fdatasync), so more threads than cores keep the disk busy.
             try await FileThreads.run(threads: 16) { threads in
                 let fileWork = FileWork(threads: threads, pool: fileIO)
@@ -107,18 +112,12 @@ public enum StorageServer {
                     router: try router(
                         settings: settings, publicURL: appliance.publicURL, store: store, spaces: spaces,
                         authenticator: authenticator, instanceID: instanceID, fileWork: fileWork,
-                        journal: journaling,
+                        journal: uploadJournal,
                         checksums: checksums, observability: observability, logger: logger),
                     server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
                     configuration: .init(
                         address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),
-                    services: extraServices + [checksums]
-                        + (journaling.map {
-                            [
-                                JournalCheckpoints(
-                                    journal: $0, logger: logger, age: .seconds(settings.journalCheckpointSeconds))
-                            ]
-                        } ?? []),
+                    services: extraServices + [checksums] + checkpoints,
                     logger: logger)
                 logger.info(
                     "cygnet-storage listening", metadata: ["port": "\(settings.port)", "spaces": "\(settings.root)"])

@@ -66,27 +66,25 @@ extension DAVController {
     ) async throws -> (entry: FileEntry, id: Int64, checksums: Checksums) {
         try await keepVersion(of: path, existing: existing, in: location)
         let (space, owner, journal) = (location.space, location.owner, journal)
-        let (entry, hashed, journaled) = try await blocking {
+        let (entry, sums, journaled) = try await blocking {
             () throws -> (FileEntry, Checksums, UploadJournal.Entry?) in
-            let (upload, checksums) = try content()
+            let (upload, hashed) = try content()
             do {
                 let room = journal?.reserve(
-                    contentBytes: Int(checksums.size), owner: owner, path: path.description, root: space.root)
+                    contentBytes: Int(hashed.size), owner: owner, path: path.description, root: space.root)
                 let entry = try space.commit(upload, to: path, modified: modified, synced: room == nil)
-                guard let room else { return (entry, checksums, nil) }
-                var logged = checksums
-                logged.modified = entry.modified
+                var sums = hashed
+                sums.modified = entry.modified
+                guard let room else { return (entry, sums, nil) }
                 let record = UploadJournal.Record(
-                    owner: owner, path: path.description, changed: entry.changed, inode: entry.inode, checksums: logged,
+                    owner: owner, path: path.description, changed: entry.changed, inode: entry.inode, checksums: sums,
                     content: try upload.contents(size: Int(entry.size)))
-                return (entry, checksums, UploadJournal.Entry(reservation: room, record: record))
+                return (entry, sums, UploadJournal.Entry(reservation: room, record: record))
             } catch {
                 upload.discard()
                 throw error
             }
         }
-        var sums = hashed
-        sums.modified = entry.modified
         await quota.settle(reservation, delta: entry.size - (existing?.size ?? 0))
         let id = try await index.recordContent(
             space: owner, path: path, entry: entry, checksums: sums, journaled: journaled)
