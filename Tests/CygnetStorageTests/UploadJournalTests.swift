@@ -141,6 +141,54 @@ import Testing
         #expect(journal.reserve(contentBytes: big.utf8.count, owner: "alice", path: "big", root: base.path) != nil)
     }
 
+    /// Makes the journal's own descriptors of `segment` refuse writes (EBADF) while `body` runs: a disk error
+    /// without a seam in the journal. Every descriptor of that file this process holds is swapped for a read-only one.
+    func withWritesFailing(to segment: String, _ body: () throws -> Void) throws {
+        let target = try #require(realpath(segment, nil).map { String(cString: $0) })
+        let held = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").compactMap(Int32.init).filter {
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == target
+        }
+        try #require(!held.isEmpty)
+        let saved = held.map { dup($0) }
+        let readOnly = open(target, O_RDONLY | O_CLOEXEC)
+        for fd in held { dup2(readOnly, fd) }
+        defer {
+            for (fd, copy) in zip(held, saved) {
+                dup2(copy, fd)
+                close(copy)
+            }
+            close(readOnly)
+        }
+        try body()
+    }
+
+    @Test func aFailedWriteHidesNoLaterRecordAndRevivesNoneOfItsOwn() throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        let segment = folder + "/segment-0"
+        let failed = [Self.record("b", "bbbb"), Self.record("c", "cccc")]
+        do {
+            let journal = try UploadJournal(folder: folder)
+            try journal.reset()
+            try Self.append([Self.record("a", "aaaa")], to: journal)
+            try withWritesFailing(to: segment) {
+                #expect(throws: StorageError.self) { try Self.append(failed, to: journal) }
+            }
+            // The failed group's bytes may have reached the disk before its sync failed; put them there.
+            let fd = open(segment, O_RDWR)
+            defer { close(fd) }
+            let generation = try #require(JournalFormat.readHeader(fd))
+            var bytes = ByteBuffer()
+            JournalFormat.append(Self.record("a", "aaaa"), generation: generation, to: &bytes)
+            let afterFirst = UploadJournal.headerBytes + bytes.readableBytes
+            bytes.clear()
+            for record in failed { JournalFormat.append(record, generation: generation, to: &bytes) }
+            try JournalFormat.writeAll(fd, bytes, at: afterFirst)
+            // The next group, as long as "b" alone, lands where the failed one began.
+            try Self.append([Self.record("d", "dddd")], to: journal)
+        }
+        #expect(try UploadJournal(folder: folder).leftOver().map(\.path) == ["a", "d"])
+    }
+
     // MARK: recovery
 
     @Test(arguments: TestDatabase.all)

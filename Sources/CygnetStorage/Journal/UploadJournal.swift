@@ -76,6 +76,9 @@ final class UploadJournal: Sendable {
         var extent: Int
         var reserved = 0
         var holders = 0
+        /// How far a failed write may have left bytes past `end`: the next group's write covers them with zeros, so
+        /// recovery, which stops at the first record it cannot read, never finds a stale record behind a good one.
+        var scribbledTo = 0
         /// Space roots whose files the records describe (their file systems are synced at the checkpoint).
         var roots: Set<String> = []
         var firstRecordAt: ContinuousClock.Instant?
@@ -164,6 +167,7 @@ final class UploadJournal: Sendable {
             state.withLock { state in
                 state.segments[index].generation = generation
                 state.segments[index].end = Self.headerBytes
+                state.segments[index].scribbledTo = 0
                 state.segments[index].extent = filled
                 state.segments[index].roots = []
                 state.segments[index].firstRecordAt = nil
@@ -212,22 +216,28 @@ final class UploadJournal: Sendable {
     }
 
     private func write(_ group: [Entry], to segment: Int) throws(StorageError) {
-        let (fd, generation, offset, extent) = state.withLock { state in
+        let (fd, generation, offset, extent, scribbledTo) = state.withLock { state in
             let segment = state.segments[segment]
-            return (segment.fd, segment.generation, segment.end, segment.extent)
+            return (segment.fd, segment.generation, segment.end, segment.extent, segment.scribbledTo)
         }
         let reserved = group.reduce(0) { $0 + $1.reservation.bytes }
-        var bytes = ByteBufferAllocator().buffer(capacity: reserved)
+        var bytes = ByteBufferAllocator().buffer(capacity: max(reserved, scribbledTo - offset))
         for entry in group { JournalFormat.append(entry.record, generation: generation, to: &bytes) }
         let count = bytes.readableBytes
-        defer { release(segment: segment, bytes: reserved, written: count, holders: group.count) }
-        if offset + count > extent {
-            let target = min(segmentBytes, (offset + count + (1 << 20) - 1) / (1 << 20) * (1 << 20))
+        bytes.writeRepeatingByte(0, count: max(0, scribbledTo - offset - count))
+        // Only a group the disk has is counted as written: after a failure the next group goes to the same place.
+        var written = 0
+        defer { release(segment: segment, bytes: reserved, written: written, holders: group.count) }
+        if offset + bytes.readableBytes > extent {
+            let target = min(segmentBytes, (offset + bytes.readableBytes + (1 << 20) - 1) / (1 << 20) * (1 << 20))
             try extend(fd, from: extent, to: target)
             state.withLock { $0.segments[segment].extent = target }
         }
+        state.withLock { $0.segments[segment].scribbledTo = max(scribbledTo, offset + bytes.readableBytes) }
         try JournalFormat.writeAll(fd, bytes, at: offset)
         guard fdatasync(fd) == 0 else { throw JournalFormat.failure("Saving the upload journal") }
+        state.withLock { $0.segments[segment].scribbledTo = 0 }
+        written = count
     }
 
     fileprivate func release(segment: Int, bytes: Int, written: Int, holders: Int = 1) {
@@ -280,6 +290,7 @@ final class UploadJournal: Sendable {
         state.withLock { state in
             state.segments[old].generation = newest + 1
             state.segments[old].end = Self.headerBytes
+            state.segments[old].scribbledTo = 0
             state.segments[old].roots = []
             state.segments[old].firstRecordAt = nil
             state.checkpointing = nil
