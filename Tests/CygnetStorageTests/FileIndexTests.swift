@@ -80,7 +80,7 @@ import Testing
                         space: $0.space, path: $0.path, parent: $0.parent, inode: $0.inode + 10,
                         checksums: sums("direct"))
                 }
-                #expect(try FileIndex.writeContent(again, to: direct) == ids)
+                #expect(try direct.transaction { try FileIndex.writeContent(again, on: $0) } == ids)
                 let reread = try await FileIndex(store: store).children(space: "alice", folder: .root)
                 #expect(reread["b.txt"]?.checksums?.sha1 == "direct" && reread["a.txt"]?.inode == 12)
             }

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import Logging
 import NIOCore
+import SQLKit
 import Testing
 
 @testable import CygnetStorage
@@ -189,6 +190,84 @@ import Testing
         #expect(try UploadJournal(folder: folder).leftOver().map(\.path) == ["a", "d"])
     }
 
+    // MARK: index rows kept in memory
+
+    /// How many rows the database itself has for `space`, read past the index.
+    static func rowsWritten(_ store: SQLStore, space: String) async throws -> Int {
+        try await store.read { db in
+            try await db.raw("SELECT count(*) AS n FROM storage_files WHERE space = \(bind: space)")
+                .first(decodingColumn: "n", as: Int.self) ?? 0
+        }
+    }
+
+    @Test func journaledRowsWaitInMemoryYetEveryReaderSeesThemAndTheJournalKeepsTheirIds() async throws {
+        defer { try? FileManager.default.removeItem(at: base) }
+        try await TestDatabase.sqlite.withStore { store in
+            try await StorageSchema.migrate(store)
+            let journal = try UploadJournal(folder: folder)
+            try journal.reset()
+            let index = FileIndex(store: store, fileWork: .pooled, journal: journal)
+            let upload = { (path: String, text: String, inode: UInt64) async throws -> Int64 in
+                let record = Self.record(path, text, inode: inode)
+                let room = try #require(
+                    journal.reserve(contentBytes: record.content.count, owner: "alice", path: path, root: "/"))
+                return try await index.recordContent(
+                    space: "alice", path: try SpacePath(plain: path), entry: FileIndexTests.entry(path, inode: inode),
+                    checksums: record.checksums, journaled: UploadJournal.Entry(reservation: room, record: record))
+            }
+            // A file a listing found before any upload: its id comes from the database.
+            let listed = try await index.records(
+                space: "alice", folder: .root, entries: [FileIndexTests.entry("listed.txt", inode: 9)], known: [:])
+            let listedID = try #require(listed["listed.txt"]?.id)
+
+            let first = try await upload("a.txt", "one", 1)
+            let replaced = try await upload("listed.txt", "two", 10)
+            #expect(replaced == listedID, "an upload over a known file keeps its id")
+            #expect(try await Self.rowsWritten(store, space: "alice") == 1, "the new row waits in memory")
+            #expect(try await upload("a.txt", "three", 2) == first, "a pending row keeps its id too")
+            let second = try await upload("b.txt", "four", 3)
+            #expect(Set([first, second, listedID]).count == 3)
+
+            // Every reader writes the pending rows first.
+            let children = try await index.children(space: "alice", folder: .root)
+            #expect(try await Self.rowsWritten(store, space: "alice") == 3)
+            #expect(children["a.txt"]?.id == first && children["a.txt"]?.inode == 2)
+            #expect(children["a.txt"]?.checksums?.sha1 == String(repeating: "a", count: 40))
+            #expect(children["listed.txt"]?.id == listedID && children["b.txt"]?.id == second)
+
+            // A listing that finds a new file gives it an id no upload was or will be given.
+            let third = try await upload("c.txt", "five", 4)
+            let found = try await index.records(
+                space: "alice", folder: .root, entries: [FileIndexTests.entry("session.txt", inode: 20)],
+                known: try await index.children(space: "alice", folder: .root))
+            let fourth = try await upload("d.txt", "six", 5)
+            let ids = [first, second, listedID, third, fourth, try #require(found["session.txt"]?.id)]
+            #expect(Set(ids).count == ids.count)
+            #expect(found["c.txt"]?.id == third)
+
+            // The journal carries each upload's id, for recovery after a power cut.
+            let journaled = (0..<2).flatMap { number -> [UploadJournal.Record] in
+                let fd = open(folder + "/segment-\(number)", O_RDONLY)
+                defer { close(fd) }
+                return JournalFormat.readHeader(fd).map { JournalFormat.readRecords(fd, generation: $0) } ?? []
+            }
+            #expect(journaled.map(\.path) == ["a.txt", "listed.txt", "a.txt", "b.txt", "c.txt", "d.txt"])
+            #expect(journaled.map(\.id) == [first, listedID, first, second, third, fourth])
+
+            // A checkpoint writes what is left; a new server's ids never meet the old ones.
+            _ = try await upload("e.txt", "seven", 6)
+            try journal.checkpoint(saving: { try index.flushPending(durably: true) })
+            #expect(try await Self.rowsWritten(store, space: "alice") == 7)
+            let restarted = FileIndex(store: store, fileWork: .pooled, journal: journal)
+            let record = Self.record("f.txt", "eight")
+            let room = try #require(journal.reserve(contentBytes: 5, owner: "alice", path: "f.txt", root: "/"))
+            let later = try await restarted.recordContent(
+                space: "alice", path: try SpacePath(plain: "f.txt"), entry: FileIndexTests.entry("f.txt", inode: 7),
+                checksums: record.checksums, journaled: UploadJournal.Entry(reservation: room, record: record))
+            #expect(later > ids.max()!)
+        }
+    }
+
     // MARK: recovery
 
     @Test(arguments: TestDatabase.all)
@@ -218,7 +297,11 @@ import Testing
                 try journal.reset()
                 try Self.append(
                     [
-                        Self.record("lost/deep/new.txt", "never reached the disk"),
+                        {
+                            var lost = Self.record("lost/deep/new.txt", "never reached the disk")
+                            lost.id = 4242
+                            return lost
+                        }(),
                         Self.record("kept/edited.txt", "the upload", changed: now - 60_000_000_000),
                         Self.record("kept/torn.txt", "the upload's bytes", changed: now + 60_000_000_000),
                         Self.record("kept/intact.txt", "same"),
@@ -254,6 +337,9 @@ import Testing
             #expect(modified.map { Int64($0.timeIntervalSince1970) } == 1_700_000_000)
             let records = try await index.children(space: "alice", folder: try SpacePath(plain: "lost/deep"))
             #expect(records["new.txt"]?.checksums?.adler32 == "0000ffff")
+            if store.direct != nil {
+                #expect(records["new.txt"]?.id == 4242, "the id its upload was answered with")
+            }
             #expect(journal.leftOver().isEmpty, "the journal is empty once its files are safe")
             #expect(journal.reserve(contentBytes: 1, owner: "alice", path: "x", root: space.root) != nil)
         }

@@ -10,6 +10,8 @@ import os
 import signal
 import threading
 from pathlib import Path
+from urllib.parse import unquote
+from xml.etree import ElementTree
 
 import requests
 
@@ -165,10 +167,12 @@ def test_small_uploads_a_power_cut_lost_are_written_back_at_the_next_start(tmp_p
         assert requests.request("MKCOL", base + "notes", auth=auth).status_code == 201
         files = {f"notes/note-{index:02d}.txt": os.urandom(100 + index * 300) for index in range(10)}
         files |= {f"top-{index:02d}.bin": os.urandom(4096) for index in range(10)}
+        answered_ids = {}
         for name, data in files.items():
             headers = {"X-OC-Mtime": "1700000000", "OC-Checksum": "SHA1:" + hashlib.sha1(data).hexdigest()}
             response = requests.put(base + name, data=data, auth=auth, headers=headers)
             assert response.status_code == 201, response.text
+            answered_ids[name] = response.headers["OC-FileId"]
         server.kill()
         server.process.wait(10)
         space = server.space("alice")
@@ -196,6 +200,22 @@ def test_small_uploads_a_power_cut_lost_are_written_back_at_the_next_start(tmp_p
         for name, data in files.items():
             if name.startswith("notes/"):
                 assert "SHA1:" + hashlib.sha1(data).hexdigest() in listing.text, f"{name} lost its checksum"
+        # Their index rows were in memory when the server died; each file keeps the id its upload was answered with,
+        # or a sync client would take it for another file.
+        ids_now = {}
+        for folder in ("", "notes/"):
+            found = requests.request(
+                "PROPFIND", base + folder, auth=auth, headers={"Depth": "1"},
+                data='<d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><oc:id/>'
+                     '</d:prop></d:propfind>')
+            assert found.status_code == 207
+            for response in ElementTree.fromstring(found.content).iter("{DAV:}response"):
+                href = unquote(response.findtext("{DAV:}href"))
+                name = href.split("/files/alice/", 1)[1]
+                ids_now[name] = response.findtext(".//{http://owncloud.org/ns}id")
+        for name, answered in answered_ids.items():
+            if name != "top-01.bin":
+                assert ids_now.get(name) == answered, f"{name} has another id after the restart"
         # A clean stop leaves the journal empty: the next start has nothing to check.
         checked = "Checked the uploads of the last moments before the server stopped"
         assert server.tail(200).count(checked) == 1

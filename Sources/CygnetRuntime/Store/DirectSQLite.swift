@@ -23,9 +23,12 @@ public final class DirectSQLite: Sendable {
         connection.withLock { $0.close() }
     }
 
-    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; rolls back and rethrows if it throws.
-    public func transaction<R>(_ body: (DirectSQLiteConnection) throws -> R) throws -> R {
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; rolls back and rethrows if it throws. `durably` waits until
+    /// the commit is on disk (the store's connections otherwise leave that to SQLite's next checkpoint).
+    public func transaction<R>(durably: Bool = false, _ body: (DirectSQLiteConnection) throws -> R) throws -> R {
         try connection.withLock { connection throws in
+            if durably { try connection.execute("PRAGMA synchronous = FULL") }
+            defer { if durably { try? connection.execute("PRAGMA synchronous = NORMAL") } }
             try connection.execute("BEGIN IMMEDIATE")
             do {
                 let result = try body(connection)
@@ -36,6 +39,11 @@ public final class DirectSQLite: Sendable {
                 throw error
             }
         }
+    }
+
+    /// Runs `body`'s statements outside a transaction (each one its own): for reads.
+    public func statements<R>(_ body: (DirectSQLiteConnection) throws -> R) throws -> R {
+        try connection.withLock { connection throws in try body(connection) }
     }
 }
 

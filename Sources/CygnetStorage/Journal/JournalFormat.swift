@@ -33,7 +33,7 @@ enum JournalFormat {
 
     /// The most a record of this content and these names can take (checksums at their longest).
     static func largestEncodedSize(contentBytes: Int, owner: String, path: String) -> Int {
-        recordHeaderBytes + 2 + owner.utf8.count + 2 + path.utf8.count + 4 * 8 + 3 * (2 + 64) + contentBytes
+        recordHeaderBytes + 2 + owner.utf8.count + 2 + path.utf8.count + 4 * 8 + 3 * (2 + 64) + contentBytes + 8
     }
 
     static func append(_ record: UploadJournal.Record, generation: UInt64, to buffer: inout ByteBuffer) {
@@ -53,6 +53,8 @@ enum JournalFormat {
             if let sum { write(sum, to: &buffer) } else { buffer.writeInteger(UInt16.max, endianness: .little) }
         }
         buffer.writeBytes(record.content)
+        // After the content, so records written before file ids were journaled (which end there) still read.
+        buffer.writeInteger(record.id, endianness: .little)
         let payload = buffer.getSlice(at: payloadStart, length: buffer.writerIndex - payloadStart)!
         buffer.setInteger(UInt32(buffer.writerIndex - start), at: start + 4, endianness: .little)
         buffer.setInteger(checksum(payload), at: start + 16, endianness: .little)
@@ -84,11 +86,12 @@ enum JournalFormat {
             let modified = payload.readInteger(endianness: .little, as: UInt64.self),
             let size = payload.readInteger(endianness: .little, as: UInt64.self).flatMap({ Int(exactly: $0) }),
             let sha1 = readOptionalString(&payload), let md5 = readOptionalString(&payload),
-            let adler32 = readOptionalString(&payload), let content = payload.readBytes(length: size),
-            payload.readableBytes == 0
+            let adler32 = readOptionalString(&payload), let content = payload.readBytes(length: size)
         else { return nil }
+        let id = payload.readableBytes == 0 ? 0 : payload.readInteger(endianness: .little, as: Int64.self)
+        guard let id, payload.readableBytes == 0 else { return nil }
         return UploadJournal.Record(
-            owner: owner, path: path, changed: Int64(bitPattern: changed), inode: inode,
+            owner: owner, path: path, changed: Int64(bitPattern: changed), inode: inode, id: id,
             checksums: Checksums(
                 sha1: sha1, md5: md5, adler32: adler32, modified: Int64(bitPattern: modified), size: Int64(size)),
             content: content)

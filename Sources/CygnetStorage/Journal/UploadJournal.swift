@@ -26,6 +26,8 @@ final class UploadJournal: Sendable {
         /// upload's own file from another.
         var changed: Int64
         var inode: UInt64
+        /// The file id the upload was answered with (0 in records from before ids were journaled).
+        var id: Int64 = 0
         var checksums: Checksums
         var content: [UInt8]
     }
@@ -58,7 +60,7 @@ final class UploadJournal: Sendable {
     /// A record with the room it was given.
     struct Entry: Sendable {
         let reservation: Reservation
-        let record: Record
+        var record: Record
     }
 
     /// Uploads up to this size are journaled; bigger ones are synced in place, where one sync per file costs little
@@ -268,7 +270,9 @@ final class UploadJournal: Sendable {
     /// Makes the active segment's files durable and empties it: new uploads go to the other segment meanwhile.
     /// After a failure the same segment is tried again on the next call. Blocks on the disk: run it off the request
     /// threads.
-    func checkpoint() throws(StorageError) {
+    /// `saving` runs once every record of the segment is written, before the sync: what else the records' uploads
+    /// left for the checkpoint to make durable (their index rows).
+    func checkpoint(saving: () throws -> Void = {}) throws {
         let chosen = state.withLock { state -> Int? in
             if let pending = state.checkpointing { return pending }
             guard state.segments[state.active].firstRecordAt != nil else { return nil }
@@ -285,6 +289,7 @@ final class UploadJournal: Sendable {
             (state.segments[old].fd, state.segments[old].roots, state.segments.map(\.generation).max() ?? 0)
         }
         // Until this succeeds the records stay, and uploads sync their own files once the active segment is full.
+        try saving()
         try Self.syncFileSystems(holding: roots.union([folder]))
         try JournalFormat.writeHeader(fd, generation: newest + 1)
         state.withLock { state in

@@ -45,11 +45,13 @@ struct UploadRecovery {
                 continue
             case .intact(let entry):
                 sums.modified = entry.modified
-                _ = try await index.recordContent(space: record.owner, path: path, entry: entry, checksums: sums)
+                try await index.restoreContent(
+                    space: record.owner, path: path, entry: entry, checksums: sums, id: record.id)
             case .restored(let entry, let at):
                 restored += 1
                 sums.modified = entry.modified
-                _ = try await index.recordContent(space: record.owner, path: at, entry: entry, checksums: sums)
+                try await index.restoreContent(
+                    space: record.owner, path: at, entry: entry, checksums: sums, id: at == path ? record.id : 0)
                 logger.warning(
                     "Wrote back an upload the disk had lost",
                     metadata: ["user": "\(record.owner)", "path": "\(at)"])
@@ -57,7 +59,10 @@ struct UploadRecovery {
         }
         if !records.isEmpty {
             let synced = roots
-            try await fileWork.run { try UploadJournal.syncFileSystems(holding: synced) }
+            try await fileWork.run {
+                try index.flushPending(durably: true)
+                try UploadJournal.syncFileSystems(holding: synced)
+            }
             logger.info(
                 "Checked the uploads of the last moments before the server stopped",
                 metadata: ["checked": "\(records.count)", "written back": "\(restored)"])

@@ -8,6 +8,10 @@ public struct FileIndex: Sendable {
     let store: SQLStore
     /// Content records of uploads that finish together, written in one statement.
     private let contentWrites: GroupCommit<ContentRecord, Int64>
+    /// Rows of journaled uploads not yet in the database (SQLite only: with PostgreSQL every row is committed at
+    /// once); everything else that reads or changes the index writes them first.
+    private let pending: PendingRows?
+    private let fileWork: FileWork
 
     public init(store: SQLStore) {
         self.init(store: store, fileWork: .pooled)
@@ -17,21 +21,52 @@ public struct FileIndex: Sendable {
     /// `journal` takes the records of journaled uploads in the same group as their rows.
     init(store: SQLStore, fileWork: FileWork, journal: UploadJournal? = nil) {
         self.store = store
+        self.fileWork = fileWork
         if let direct = store.direct {
+            let pending = PendingRows(direct: direct)
+            self.pending = pending
             contentWrites = GroupCommit { records in
                 try await fileWork.run {
-                    let ids = try Self.writeContent(records, to: direct)
-                    try journal?.append(records.compactMap(\.journaled))
+                    let ids: [Int64]
+                    if records.allSatisfy({ $0.journaled != nil }) {
+                        // The journal record carries the row until the checkpoint writes it.
+                        ids = try pending.add(records)
+                    } else {
+                        ids = try pending.afterFlush { try Self.writeContent(records, on: $0) }
+                    }
+                    try journal?.append(Self.entries(records, ids: ids))
                     return ids
                 }
             }
         } else {
+            pending = nil
             contentWrites = GroupCommit { records in
                 let ids = try await Self.writeContent(records, to: store)
-                if let journal { try await fileWork.run { try journal.append(records.compactMap(\.journaled)) } }
+                if let journal { try await fileWork.run { try journal.append(Self.entries(records, ids: ids)) } }
                 return ids
             }
         }
+    }
+
+    /// The journal entries of `records`, each with the id its upload is answered with.
+    private static func entries(_ records: [ContentRecord], ids: [Int64]) -> [UploadJournal.Entry] {
+        zip(records, ids).compactMap { record, id in
+            guard var entry = record.journaled else { return nil }
+            entry.record.id = id
+            return entry
+        }
+    }
+
+    /// Writes the rows still held in memory; before any other read or change of the index.
+    private func settle() async throws {
+        guard let pending, !pending.isEmpty else { return }
+        try await fileWork.run { try pending.flush() }
+    }
+
+    /// Writes the rows held in memory now, on the calling thread (the journal's checkpoint); `durably` waits for
+    /// the disk.
+    func flushPending(durably: Bool) throws {
+        try pending?.flush(durably: durably)
     }
 
     struct ContentRecord: Sendable {
@@ -52,6 +87,7 @@ public struct FileIndex: Sendable {
 
     /// The records the index has for the entries of one folder, in one query.
     public func children(space: String, folder: SpacePath) async throws -> [String: FileRecord] {
+        try await settle()
         let parent = folder.description
         return try await store.read { db in try await Self.children(space: space, parent: parent, in: db) }
     }
@@ -64,6 +100,20 @@ public struct FileIndex: Sendable {
         let missing = entries.filter { known[$0.name] == nil }
         guard !missing.isEmpty else { return known }
         let parent = folder.description
+        if let pending {
+            let rows = missing.map { entry -> [DirectSQLiteValue] in
+                [
+                    .text(space), .text(folder.appending(entry.name).description), .text(parent),
+                    .integer(Int64(bitPattern: entry.inode)),
+                ]
+            }
+            try await fileWork.run {
+                try pending.afterFlush { connection in
+                    for row in rows { try connection.run(Self.insertNew, row) }
+                }
+            }
+            return try await children(space: space, folder: folder)
+        }
         try await store.transaction { db in
             for batch in stride(from: 0, to: missing.count, by: 200) {
                 let insert = db.insert(into: "storage_files").columns("space", "path", "parent", "inode")
@@ -82,7 +132,17 @@ public struct FileIndex: Sendable {
     /// The record of one path, created when it has none yet.
     public func record(space: String, path: SpacePath, entry: FileEntry) async throws -> FileRecord {
         let key = path.description
+        try await settle()
         if let found = try await store.read({ db in try await Self.select(space: space, path: key, in: db) }) {
+            return found
+        }
+        if let pending {
+            let row: [DirectSQLiteValue] = [
+                .text(space), .text(key), .text(Self.parentKey(of: path)), .integer(Int64(bitPattern: entry.inode)),
+            ]
+            try await fileWork.run { try pending.afterFlush { try $0.run(Self.insertNew, row) } }
+            guard let found = try await store.read({ db in try await Self.select(space: space, path: key, in: db) })
+            else { throw StoreError(code: .notFound, message: "the file record for \(key) vanished") }
             return found
         }
         return try await store.transaction { db in
@@ -116,24 +176,40 @@ public struct FileIndex: Sendable {
                 inode: Int64(bitPattern: entry.inode), checksums: checksums, journaled: journaled))
     }
 
-    /// A group of content records on the store's direct connection: one transaction of the same prepared upsert,
-    /// in place on the calling thread.
-    static func writeContent(_ records: [ContentRecord], to direct: DirectSQLite) throws -> [Int64] {
-        try direct.transaction { connection in
-            try records.map { record in
-                let sums = record.checksums
-                var id: Int64?
-                try connection.run(
-                    contentUpsert,
-                    [
-                        .text(record.space), .text(record.path), .text(record.parent), .integer(record.inode),
-                        .text(sums.sha1), .text(sums.md5), .text(sums.adler32), .integer(sums.modified),
-                        .integer(sums.size),
-                    ]
-                ) { row in id = row.integer(0) }
-                guard let id else { throw StoreError(code: .notFound, message: "no id came back for \(record.path)") }
-                return id
-            }
+    /// After a crash: records the content of a journaled upload that the disk has (again), under the id its upload
+    /// was answered with when the journal kept it.
+    func restoreContent(space: String, path: SpacePath, entry: FileEntry, checksums: Checksums, id: Int64)
+        async throws
+    {
+        let record = ContentRecord(
+            space: space, path: path.description, parent: Self.parentKey(of: path),
+            inode: Int64(bitPattern: entry.inode), checksums: checksums)
+        guard let pending, id > 0 else {
+            _ = try await recordContent(space: space, path: path, entry: entry, checksums: checksums)
+            return
+        }
+        _ = try await fileWork.run { try pending.add([record], ids: [id]) }
+    }
+
+    static let insertNew =
+        "INSERT INTO storage_files (space, path, parent, inode) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+
+    /// A group of content records on the store's direct connection, inside the caller's transaction: the same
+    /// prepared upsert for each, in place on the calling thread.
+    static func writeContent(_ records: [ContentRecord], on connection: DirectSQLiteConnection) throws -> [Int64] {
+        try records.map { record in
+            let sums = record.checksums
+            var id: Int64?
+            try connection.run(
+                contentUpsert,
+                [
+                    .text(record.space), .text(record.path), .text(record.parent), .integer(record.inode),
+                    .text(sums.sha1), .text(sums.md5), .text(sums.adler32), .integer(sums.modified),
+                    .integer(sums.size),
+                ]
+            ) { row in id = row.integer(0) }
+            guard let id else { throw StoreError(code: .notFound, message: "no id came back for \(record.path)") }
+            return id
         }
     }
 
@@ -183,6 +259,7 @@ public struct FileIndex: Sendable {
 
     /// Adds an MD5 worked out after the upload, if the record still describes that content.
     public func addMD5(space: String, path: SpacePath, md5: String, for entry: FileEntry) async throws {
+        try await settle()
         let key = path.description
         try await store.autocommit { db in
             try await db.raw(
@@ -196,6 +273,7 @@ public struct FileIndex: Sendable {
 
     /// Files whose MD5 was left for later and is still missing (the server stopped before it got to them).
     public func missingMD5(limit: Int) async throws -> [(space: String, path: String, size: Int64, modified: Int64)] {
+        try await settle()
         let rows = try await store.read { db in
             try await db.raw(
                 """
@@ -216,6 +294,7 @@ public struct FileIndex: Sendable {
 
     /// The path that has this id now (file ids survive renames).
     public func path(space: String, id: Int64) async throws -> SpacePath? {
+        try await settle()
         let text = try await store.read { db in
             try await db.raw("SELECT path FROM storage_files WHERE space = \(bind: space) AND id = \(bind: id)")
                 .first(decodingColumn: "path", as: String.self)
@@ -225,6 +304,7 @@ public struct FileIndex: Sendable {
 
     /// Follows a move on disk: what was at `destination` is gone, what was at `source` keeps its ids there.
     public func moved(space: String, from source: SpacePath, to destination: SpacePath) async throws {
+        try await settle()
         let from = source.description
         let to = destination.description
         try await store.transaction { db in
@@ -256,11 +336,13 @@ public struct FileIndex: Sendable {
 
     /// Follows a delete on disk.
     public func removed(space: String, path: SpacePath) async throws {
+        try await settle()
         try await store.transaction { db in try await Self.deleteTree(space: space, path: path.description, in: db) }
     }
 
     /// Follows a copy on disk: the copy gets new ids (it is a new file) but the source's dead properties.
     public func copied(space: String, from source: SpacePath, to destination: SpacePath) async throws {
+        try await settle()
         let from = source.description
         let to = destination.description
         try await store.transaction { db in

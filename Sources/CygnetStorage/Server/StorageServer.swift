@@ -12,9 +12,8 @@ public enum StorageServer {
     static func router(
         settings: StorageSettings, publicURL: String, store: SQLStore, spaces: SpaceDirectory,
         authenticator: StorageAuthenticator, instanceID: String, fileWork: FileWork, journal: UploadJournal?,
-        checksums: DeferredChecksums, observability: Observability, logger: Logger
+        index: FileIndex, checksums: DeferredChecksums, observability: Observability, logger: Logger
     ) throws -> Router<StorageRequestContext> {
-        let index = FileIndex(store: store, fileWork: fileWork, journal: journal)
         let shares = ShareStore(store: store)
         let quota = QuotaTracker(
             store: store, defaultLimit: settings.defaultQuota, groupLimits: settings.groupQuotas,
@@ -94,14 +93,19 @@ public enum StorageServer {
             }
             // The journal uploads use: none when switched off.
             let uploadJournal = settings.journalCheckpointSeconds > 0 ? journal : nil
-            let checkpoints: [any Service] =
-                uploadJournal.map {
-                    [JournalCheckpoints(journal: $0, logger: logger, age: .seconds(settings.journalCheckpointSeconds))]
-                } ?? []
             // Uploads wait on the disk (fdatasync), so more threads than cores keep the disk busy.
             try await FileThreads.run(threads: 16) { threads in
                 let fileWork = FileWork(threads: threads, pool: fileIO)
-                let index = FileIndex(store: store, fileWork: fileWork)
+                // One index for recovery, uploads and checksums: the rows it holds in memory must be seen by all.
+                let index = FileIndex(store: store, fileWork: fileWork, journal: uploadJournal)
+                let checkpoints: [any Service] =
+                    uploadJournal.map {
+                        [
+                            JournalCheckpoints(
+                                journal: $0, saving: { try index.flushPending(durably: true) }, logger: logger,
+                                age: .seconds(settings.journalCheckpointSeconds))
+                        ]
+                    } ?? []
                 if let journal {
                     try await UploadRecovery(
                         journal: journal, spaces: spaces, index: index, fileWork: fileWork, logger: logger
@@ -112,7 +116,7 @@ public enum StorageServer {
                     router: try router(
                         settings: settings, publicURL: appliance.publicURL, store: store, spaces: spaces,
                         authenticator: authenticator, instanceID: instanceID, fileWork: fileWork,
-                        journal: uploadJournal,
+                        journal: uploadJournal, index: index,
                         checksums: checksums, observability: observability, logger: logger),
                     server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
                     configuration: .init(
