@@ -1,7 +1,9 @@
 import NIOCore
 
 /// The bytes of one property element's tags, made once per request instead of once per file.
-struct PropertyTag: Sendable {
+/// A class: a listing passes each tag around once per file and property, and copying a struct of five references
+/// cost five retains and releases each time (a fifth of a 10,000-file listing's CPU).
+final class PropertyTag: Sendable {
     let name: XMLName
     /// Set when the server computes this property.
     let live: LiveProperty?
