@@ -256,7 +256,12 @@ import Testing
 
             // A checkpoint writes what is left; a new server's ids never meet the old ones.
             _ = try await upload("e.txt", "seven", 6)
-            try journal.checkpoint(saving: { try index.flushPending(durably: true) })
+            // The checkpoint syncs the database's disk too: the folder holding its file.
+            let databaseFolder = try #require(index.databaseFolder)
+            var isFolder: ObjCBool = false
+            #expect(
+                FileManager.default.fileExists(atPath: databaseFolder, isDirectory: &isFolder) && isFolder.boolValue)
+            try journal.checkpoint(saving: index.flushPending, alsoSyncing: [databaseFolder])
             #expect(try await Self.rowsWritten(store, space: "alice") == 7)
             let restarted = FileIndex(store: store, fileWork: .pooled, journal: journal)
             let record = Self.record("f.txt", "eight")

@@ -12,9 +12,12 @@ import VaporCSQLite
 /// connection and against other processes, as for any second connection.
 public final class DirectSQLite: Sendable {
     private let connection: Mutex<DirectSQLiteConnection>
+    /// The database file.
+    public let path: String
 
     /// Opens nothing yet: most services never use it, and an unused connection would still cost memory.
     init(path: String) {
+        self.path = path
         connection = Mutex(DirectSQLiteConnection(path: path))
     }
 
@@ -23,12 +26,9 @@ public final class DirectSQLite: Sendable {
         connection.withLock { $0.close() }
     }
 
-    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; rolls back and rethrows if it throws. `durably` waits until
-    /// the commit is on disk (the store's connections otherwise leave that to SQLite's next checkpoint).
-    public func transaction<R>(durably: Bool = false, _ body: (DirectSQLiteConnection) throws -> R) throws -> R {
+    /// Runs `body` inside `BEGIN IMMEDIATE … COMMIT`; rolls back and rethrows if it throws.
+    public func transaction<R>(_ body: (DirectSQLiteConnection) throws -> R) throws -> R {
         try connection.withLock { connection throws in
-            if durably { try connection.execute("PRAGMA synchronous = FULL") }
-            defer { if durably { try? connection.execute("PRAGMA synchronous = NORMAL") } }
             try connection.execute("BEGIN IMMEDIATE")
             do {
                 let result = try body(connection)

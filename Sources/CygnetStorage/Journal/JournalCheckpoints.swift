@@ -7,8 +7,8 @@ import ServiceLifecycle
 /// long (everything dirty on the file system is written), and no request may wait with them.
 struct JournalCheckpoints: Service {
     let journal: UploadJournal
-    /// Writes what the uploads of a segment left in memory (their index rows) before the segment is emptied.
-    let saving: @Sendable () throws -> Void
+    /// Holds the uploads' index rows in memory: written, and their database synced, before a segment is emptied.
+    let index: FileIndex
     let logger: Logger
     /// How old the oldest record may grow before a checkpoint; also the window in which a power cut leaves work for
     /// the next start's recovery.
@@ -33,7 +33,10 @@ struct JournalCheckpoints: Service {
 
     private func checkpoint(on pool: NIOThreadPool) async -> Bool {
         do {
-            try await pool.runIfActive { try journal.checkpoint(saving: saving) }
+            try await pool.runIfActive {
+                try journal.checkpoint(
+                    saving: index.flushPending, alsoSyncing: Set([index.databaseFolder].compactMap { $0 }))
+            }
             return true
         } catch {
             logger.error(

@@ -271,8 +271,8 @@ final class UploadJournal: Sendable {
     /// After a failure the same segment is tried again on the next call. Blocks on the disk: run it off the request
     /// threads.
     /// `saving` runs once every record of the segment is written, before the sync: what else the records' uploads
-    /// left for the checkpoint to make durable (their index rows).
-    func checkpoint(saving: () throws -> Void = {}) throws {
+    /// left for the checkpoint to make durable (their index rows), kept in `alsoSyncing`'s file systems.
+    func checkpoint(saving: () throws -> Void = {}, alsoSyncing: Set<String> = []) throws {
         let chosen = state.withLock { state -> Int? in
             if let pending = state.checkpointing { return pending }
             guard state.segments[state.active].firstRecordAt != nil else { return nil }
@@ -290,7 +290,7 @@ final class UploadJournal: Sendable {
         }
         // Until this succeeds the records stay, and uploads sync their own files once the active segment is full.
         try saving()
-        try Self.syncFileSystems(holding: roots.union([folder]))
+        try Self.syncFileSystems(holding: roots.union(alsoSyncing).union([folder]))
         try JournalFormat.writeHeader(fd, generation: newest + 1)
         state.withLock { state in
             state.segments[old].generation = newest + 1

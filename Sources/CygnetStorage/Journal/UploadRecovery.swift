@@ -58,9 +58,9 @@ struct UploadRecovery {
             }
         }
         if !records.isEmpty {
-            let synced = roots
+            let synced = roots.union([index.databaseFolder].compactMap { $0 })
             try await fileWork.run {
-                try index.flushPending(durably: true)
+                try index.flushPending()
                 try UploadJournal.syncFileSystems(holding: synced)
             }
             logger.info(

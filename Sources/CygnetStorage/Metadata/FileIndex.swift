@@ -1,4 +1,5 @@
 public import CygnetRuntime
+import Foundation
 import SQLKit
 
 /// Stable file ids and upload checksums, per space and path. The disk is the truth for what exists; the index
@@ -63,10 +64,15 @@ public struct FileIndex: Sendable {
         try await fileWork.run { try pending.flush() }
     }
 
-    /// Writes the rows held in memory now, on the calling thread (the journal's checkpoint); `durably` waits for
-    /// the disk.
-    func flushPending(durably: Bool) throws {
-        try pending?.flush(durably: durably)
+    /// Writes the rows held in memory now, on the calling thread (the journal's checkpoint).
+    func flushPending() throws {
+        try pending?.flush()
+    }
+
+    /// The folder of the SQLite file whose rows the journal's checkpoint must make durable along with the files
+    /// (its `syncfs` covers the database's disk too); nil for PostgreSQL, which commits each row durably.
+    var databaseFolder: String? {
+        store.direct.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path }
     }
 
     struct ContentRecord: Sendable {
@@ -100,32 +106,9 @@ public struct FileIndex: Sendable {
         let missing = entries.filter { known[$0.name] == nil }
         guard !missing.isEmpty else { return known }
         let parent = folder.description
-        if let pending {
-            let rows = missing.map { entry -> [DirectSQLiteValue] in
-                [
-                    .text(space), .text(folder.appending(entry.name).description), .text(parent),
-                    .integer(Int64(bitPattern: entry.inode)),
-                ]
-            }
-            try await fileWork.run {
-                try pending.afterFlush { connection in
-                    for row in rows { try connection.run(Self.insertNew, row) }
-                }
-            }
-            return try await children(space: space, folder: folder)
-        }
-        try await store.transaction { db in
-            for batch in stride(from: 0, to: missing.count, by: 200) {
-                let insert = db.insert(into: "storage_files").columns("space", "path", "parent", "inode")
-                for entry in missing[batch..<min(batch + 200, missing.count)] {
-                    _ = insert.values([
-                        SQLBind(space), SQLBind(folder.appending(entry.name).description), SQLBind(parent),
-                        SQLBind(Int64(bitPattern: entry.inode)),
-                    ])
-                }
-                try await insert.ignoringConflicts().run()
-            }
-        }
+        try await createRecords(
+            space: space,
+            missing.map { NewRecord(path: folder.appending($0.name).description, parent: parent, inode: $0.inode) })
         return try await children(space: space, folder: folder)
     }
 
@@ -136,26 +119,50 @@ public struct FileIndex: Sendable {
         if let found = try await store.read({ db in try await Self.select(space: space, path: key, in: db) }) {
             return found
         }
-        if let pending {
-            let row: [DirectSQLiteValue] = [
-                .text(space), .text(key), .text(Self.parentKey(of: path)), .integer(Int64(bitPattern: entry.inode)),
-            ]
-            try await fileWork.run { try pending.afterFlush { try $0.run(Self.insertNew, row) } }
-            guard let found = try await store.read({ db in try await Self.select(space: space, path: key, in: db) })
-            else { throw StoreError(code: .notFound, message: "the file record for \(key) vanished") }
-            return found
+        try await createRecords(
+            space: space, [NewRecord(path: key, parent: Self.parentKey(of: path), inode: entry.inode)])
+        guard let found = try await store.read({ db in try await Self.select(space: space, path: key, in: db) }) else {
+            throw StoreError(code: .notFound, message: "the file record for \(key) vanished")
         }
-        return try await store.transaction { db in
-            try await db.raw(
-                """
-                INSERT INTO storage_files (space, path, parent, inode) VALUES (\(bind: space), \(bind: key),
-                  \(bind: Self.parentKey(of: path)), \(bind: Int64(bitPattern: entry.inode))) ON CONFLICT DO NOTHING
-                """
-            ).run()
-            guard let record = try await Self.select(space: space, path: key, in: db) else {
-                throw StoreError(code: .notFound, message: "the file record for \(key) vanished")
+        return found
+    }
+
+    /// A path seen for the first time, by a listing or a lookup.
+    private struct NewRecord: Sendable {
+        let path: String
+        let parent: String
+        let inode: UInt64
+    }
+
+    /// Gives ids to paths that have none (a path that has one keeps it). On SQLite this goes through the direct
+    /// connection after the rows held in memory, so an upload's id and a listing's are never two ids for one file.
+    private func createRecords(space: String, _ records: [NewRecord]) async throws {
+        if let pending {
+            try await fileWork.run {
+                try pending.afterFlush { connection in
+                    for record in records {
+                        try connection.run(
+                            Self.insertNew,
+                            [
+                                .text(space), .text(record.path), .text(record.parent),
+                                .integer(Int64(bitPattern: record.inode)),
+                            ])
+                    }
+                }
             }
-            return record
+            return
+        }
+        try await store.transaction { db in
+            for batch in stride(from: 0, to: records.count, by: 200) {
+                let insert = db.insert(into: "storage_files").columns("space", "path", "parent", "inode")
+                for record in records[batch..<min(batch + 200, records.count)] {
+                    _ = insert.values([
+                        SQLBind(space), SQLBind(record.path), SQLBind(record.parent),
+                        SQLBind(Int64(bitPattern: record.inode)),
+                    ])
+                }
+                try await insert.ignoringConflicts().run()
+            }
         }
     }
 

@@ -40,7 +40,7 @@ final class PendingRows: Sendable {
 
     /// Keeps the rows of `records` (in order; a later record of a path replaces an earlier one) and returns their
     /// ids: the id the path has (pending or written), a given one (recovery), or a new one.
-    func add(_ records: [FileIndex.ContentRecord], ids given: [Int64?]? = nil) throws -> [Int64] {
+    func add(_ records: [FileIndex.ContentRecord], ids given: [Int64]? = nil) throws -> [Int64] {
         try state.withLock { state in
             var ids: [Int64] = []
             for (position, record) in records.enumerated() {
@@ -58,28 +58,28 @@ final class PendingRows: Sendable {
                 state.rows[key] = Row(record: record, id: id)
                 ids.append(id)
             }
-            if state.rows.count > largestBacklog { try write(&state, durably: false) }
+            if state.rows.count > largestBacklog { try write(&state) }
             return ids
         }
     }
 
-    /// Writes every pending row; `durably` waits until the database has them on disk.
-    func flush(durably: Bool = false) throws {
-        try state.withLock { state in try write(&state, durably: durably) }
+    /// Writes every pending row (committed, not yet synced: the journal's checkpoint syncs the database's disk).
+    func flush() throws {
+        try state.withLock { state in try write(&state) }
     }
 
     /// Runs `body` in a transaction of the direct connection once every pending row is written, with no row added
     /// meanwhile.
     func afterFlush<R: Sendable>(_ body: (DirectSQLiteConnection) throws -> R) throws -> R {
         try state.withLock { state in
-            try write(&state, durably: false)
+            try write(&state)
             return try direct.transaction(body)
         }
     }
 
-    private func write(_ state: inout State, durably: Bool) throws {
+    private func write(_ state: inout State) throws {
         guard !state.rows.isEmpty else { return }
-        try direct.transaction(durably: durably) { connection in
+        try direct.transaction { connection in
             for row in state.rows.values {
                 let (record, sums) = (row.record, row.record.checksums)
                 try connection.run(

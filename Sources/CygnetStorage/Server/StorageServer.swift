@@ -102,7 +102,7 @@ public enum StorageServer {
                     uploadJournal.map {
                         [
                             JournalCheckpoints(
-                                journal: $0, saving: { try index.flushPending(durably: true) }, logger: logger,
+                                journal: $0, index: index, logger: logger,
                                 age: .seconds(settings.journalCheckpointSeconds))
                         ]
                     } ?? []
