@@ -23,7 +23,8 @@ struct DAVMiddleware: RouterMiddleware {
             }
             if rawPath.hasPrefix(DAVController.versionsRoot) {
                 let identity = try await authenticator.identity(for: request.headers)
-                return try await controller.handleVersions(request, rawPath: rawPath, identity: identity)
+                return try await controller.handleVersions(
+                    request, rawPath: rawPath, identity: identity, channel: context.channel)
             }
             if rawPath.hasPrefix(DAVController.trashRoot) {
                 let identity = try await authenticator.identity(for: request.headers)
@@ -43,7 +44,7 @@ struct DAVMiddleware: RouterMiddleware {
             } else {
                 identity = try await authenticator.identity(for: request.headers)
             }
-            return try await controller.handle(request, target: target, identity: identity)
+            return try await controller.handle(request, target: target, identity: identity, channel: context.channel)
         } catch let error as StorageError {
             return DAVController.errorResponse(error, method: request.method)
         }

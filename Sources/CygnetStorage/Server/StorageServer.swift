@@ -118,7 +118,8 @@ public enum StorageServer {
                         authenticator: authenticator, instanceID: instanceID, fileWork: fileWork,
                         journal: uploadJournal, index: index,
                         checksums: checksums, observability: observability, logger: logger),
-                    server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
+                    server: .http1(
+                        configuration: .init(additionalChannelHandlers: [ExpectContinueHandler(), FileRegionHandler()])),
                     configuration: .init(
                         address: .hostname(settings.host, port: settings.port), serverName: "cygnet-storage"),
                     services: extraServices + [checksums] + checkpoints,

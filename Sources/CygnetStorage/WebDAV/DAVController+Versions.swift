@@ -33,7 +33,9 @@ extension DAVController {
 
     /// Nextcloud's versions API: `…/versions/<user>/versions/<file id>/` lists a file's earlier contents, GET
     /// downloads one, MOVE to `…/versions/<user>/restore/target` makes it the current content again.
-    func handleVersions(_ request: Request, rawPath: Substring, identity: StorageIdentity) async throws -> Response {
+    func handleVersions(
+        _ request: Request, rawPath: Substring, identity: StorageIdentity, channel: (any Channel)?
+    ) async throws -> Response {
         do {
             let segments = rawPath.dropFirst(Self.versionsRoot.count).split(separator: "/").map(String.init)
             guard segments.count >= 3, segments[0] == identity.name, !identity.isLink, segments[1] == "versions",
@@ -73,7 +75,8 @@ extension DAVController {
                 var headers = HTTPFields()
                 headers[.contentType] = ContentTypes.type(of: path.name)
                 headers[.contentLength] = String(size)
-                return Response(status: .ok, headers: headers, body: fileBody(file, start: 0, length: size))
+                let body = await fileBody(file, start: 0, length: size, channel: channel, headers: &headers)
+                return Response(status: .ok, headers: headers, body: body)
             case (4, "MOVE"):
                 return try await restoreVersion(segments[3], of: fileID, at: path, owner: owner, identity: identity)
             default:

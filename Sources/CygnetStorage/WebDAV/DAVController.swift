@@ -33,18 +33,22 @@ struct DAVController: Sendable {
         var request: Request
         var identity: StorageIdentity
         var location: DAVLocation
+        /// The connection, for downloads sent with sendfile (`FileRegionSender`); nil where there is none.
+        var channel: (any Channel)?
         var path: SpacePath { location.path }
         var space: SpaceFileSystem { location.space }
         var owner: String { location.owner }
     }
 
-    func handle(_ request: Request, target: DAVTarget, identity: StorageIdentity) async throws -> Response {
+    func handle(
+        _ request: Request, target: DAVTarget, identity: StorageIdentity, channel: (any Channel)? = nil
+    ) async throws -> Response {
         do {
             if case .shares = target.tree, target.path.isRoot {
                 return try await sharesRoot(request, target: target, identity: identity)
             }
             let location = try await locate(target, identity: identity)
-            let call = Call(request: request, identity: identity, location: location)
+            let call = Call(request: request, identity: identity, location: location, channel: channel)
             try checkPermission(call)
             switch request.method.rawValue {
             case "OPTIONS": return options()
