@@ -96,18 +96,11 @@ struct FileRegionSender: Sendable {
     /// The file became shorter than the part of it being sent.
     struct Truncated: Error {}
 
+    /// The connection; its pipeline has a `FileRegionHandler` (the server adds one to every connection; a piece sent
+    /// where there is none fails).
     let channel: any Channel
-    let download: UInt64
-
-    /// A sender for a response on `channel`, or nil when the channel has no `FileRegionHandler` (or is closed).
-    static func on(_ channel: (any Channel)?) async -> FileRegionSender? {
-        guard let channel, channel.isActive else { return nil }
-        let found = try? await channel.eventLoop.submit {
-            (try? channel.pipeline.syncOperations.handler(type: FileRegionHandler.self)) != nil
-        }.get()
-        guard found == true else { return nil }
-        return FileRegionSender(channel: channel, download: UInt64.random(in: 1...UInt64.max))
-    }
+    /// Names the response the pieces belong to.
+    var download: UInt64 = .random(in: 1...UInt64.max)
 
     /// What the response head carries so the handler knows which download follows it.
     var headerValue: String { String(download) }

@@ -52,20 +52,21 @@ extension DAVController {
         }
         headers[.contentLength] = String(length)
         guard includeBody else { return Response(status: status, headers: headers) }
-        let body = await fileBody(file, start: start, length: length, channel: call.channel, headers: &headers)
+        let body = fileBody(file, start: start, length: length, channel: call.channel, headers: &headers)
         return Response(status: status, headers: headers, body: body)
     }
 
-    /// `length` bytes of `file` from `start`. Through sendfile when the connection allows it and the download is
-    /// big enough for the extra hop to the event loop to pay; otherwise read in chunks on the file pool.
+    /// `length` bytes of `file` from `start`. Through sendfile when there is a connection to hand the file to and the
+    /// download is big enough for the hops to the event loop to pay; otherwise read in chunks on the file pool.
     func fileBody(
         _ file: FileDescriptor, start: Int64, length: Int64, channel: (any Channel)?, headers: inout HTTPFields
-    ) async -> ResponseBody {
-        if length >= Self.sendfileMinimum, let sender = await FileRegionSender.on(channel) {
-            headers[FileRegionHandler.header] = sender.headerValue
-            return sentFileBody(file, start: start, length: length, sender: sender)
+    ) -> ResponseBody {
+        guard let channel, length >= Self.sendfileMinimum else {
+            return readFileBody(file, start: start, length: length)
         }
-        return readFileBody(file, start: start, length: length)
+        let sender = FileRegionSender(channel: channel)
+        headers[FileRegionHandler.header] = sender.headerValue
+        return sentFileBody(file, start: start, length: length, sender: sender)
     }
 
     static let sendfileMinimum: Int64 = 256 * 1024

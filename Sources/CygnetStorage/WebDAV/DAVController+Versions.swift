@@ -34,7 +34,7 @@ extension DAVController {
     /// Nextcloud's versions API: `…/versions/<user>/versions/<file id>/` lists a file's earlier contents, GET
     /// downloads one, MOVE to `…/versions/<user>/restore/target` makes it the current content again.
     func handleVersions(
-        _ request: Request, rawPath: Substring, identity: StorageIdentity, channel: (any Channel)?
+        _ request: Request, rawPath: Substring, identity: StorageIdentity, channel: any Channel
     ) async throws -> Response {
         do {
             let segments = rawPath.dropFirst(Self.versionsRoot.count).split(separator: "/").map(String.init)
@@ -75,7 +75,7 @@ extension DAVController {
                 var headers = HTTPFields()
                 headers[.contentType] = ContentTypes.type(of: path.name)
                 headers[.contentLength] = String(size)
-                let body = await fileBody(file, start: 0, length: size, channel: channel, headers: &headers)
+                let body = fileBody(file, start: 0, length: size, channel: channel, headers: &headers)
                 return Response(status: .ok, headers: headers, body: body)
             case (4, "MOVE"):
                 return try await restoreVersion(segments[3], of: fileID, at: path, owner: owner, identity: identity)

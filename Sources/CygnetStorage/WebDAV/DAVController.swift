@@ -33,7 +33,8 @@ struct DAVController: Sendable {
         var request: Request
         var identity: StorageIdentity
         var location: DAVLocation
-        /// The connection, for downloads sent with sendfile (`FileRegionSender`); nil where there is none.
+        /// The connection, for downloads sent with sendfile (`FileRegionSender`); nil for calls made inside another
+        /// (a copy's target, a chunked upload's assembly) and for the link page, whose downloads are read in chunks.
         var channel: (any Channel)?
         var path: SpacePath { location.path }
         var space: SpaceFileSystem { location.space }
@@ -41,7 +42,7 @@ struct DAVController: Sendable {
     }
 
     func handle(
-        _ request: Request, target: DAVTarget, identity: StorageIdentity, channel: (any Channel)? = nil
+        _ request: Request, target: DAVTarget, identity: StorageIdentity, channel: any Channel
     ) async throws -> Response {
         do {
             if case .shares = target.tree, target.path.isRoot {
