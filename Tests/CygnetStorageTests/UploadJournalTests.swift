@@ -257,7 +257,7 @@ import Testing
             // A checkpoint writes what is left; a new server's ids never meet the old ones.
             _ = try await upload("e.txt", "seven", 6)
             // The checkpoint syncs the database's disk too: the folder holding its file.
-            let databaseFolder = try #require(index.databaseFolder)
+            let databaseFolder = try #require(index.databaseFolders.first)
             var isFolder: ObjCBool = false
             #expect(
                 FileManager.default.fileExists(atPath: databaseFolder, isDirectory: &isFolder) && isFolder.boolValue)

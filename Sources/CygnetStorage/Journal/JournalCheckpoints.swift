@@ -35,7 +35,7 @@ struct JournalCheckpoints: Service {
         do {
             try await pool.runIfActive {
                 try journal.checkpoint(
-                    saving: index.flushPending, alsoSyncing: Set([index.databaseFolder].compactMap { $0 }))
+                    saving: index.flushPending, alsoSyncing: index.databaseFolders)
             }
             return true
         } catch {

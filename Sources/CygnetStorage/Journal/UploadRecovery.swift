@@ -58,7 +58,7 @@ struct UploadRecovery {
             }
         }
         if !records.isEmpty {
-            let synced = roots.union([index.databaseFolder].compactMap { $0 })
+            let synced = roots.union(index.databaseFolders)
             try await fileWork.run {
                 try index.flushPending()
                 try UploadJournal.syncFileSystems(holding: synced)

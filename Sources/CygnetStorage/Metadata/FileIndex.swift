@@ -69,10 +69,10 @@ public struct FileIndex: Sendable {
         try pending?.flush()
     }
 
-    /// The folder of the SQLite file whose rows the journal's checkpoint must make durable along with the files
-    /// (its `syncfs` covers the database's disk too); nil for PostgreSQL, which commits each row durably.
-    var databaseFolder: String? {
-        store.direct.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path }
+    /// The folder of the SQLite file whose rows the journal's checkpoint and recovery must make durable along with
+    /// the files (their `syncfs` covers the database's disk too); none for PostgreSQL, which commits each row durably.
+    var databaseFolders: Set<String> {
+        Set(store.direct.map { [URL(fileURLWithPath: $0.path).deletingLastPathComponent().path] } ?? [])
     }
 
     struct ContentRecord: Sendable {
